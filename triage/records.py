@@ -1,0 +1,201 @@
+"""Frozen records that flow through the pipeline: evidence → entries → hashes → matches.
+
+Every record is plain data (picklable, comparable) so it can cross a process boundary and be
+written to the case store unchanged. Handles to open evidence never appear here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from triage.locator import Location
+
+# --------------------------------------------------------------------------- evidence
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to open an evidence source again, in any process.
+
+    ``kind`` is one of ``folder``, ``raw``, ``splitraw``, ``ewf``; ``paths`` are the absolute
+    paths of every segment in order (one for a folder or a plain raw image).
+    """
+
+    kind: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    """One partition-table slot, listed in the report even when it holds no file system."""
+
+    label: str  # p1, p2 ... or "fs" for a bare file system, "unalloc"/"meta" for table slots
+    offset: int  # bytes from the start of the image
+    length: int  # bytes
+    description: str  # the partition table's description (e.g. "NTFS / exFAT (0x07)")
+    fs_type: str | None  # file system opened there, None if none could be opened
+    error: str | None = None  # why no file system could be opened, where one was expected
+
+
+@dataclass(frozen=True)
+class EvidenceInfo:
+    """What the examiner needs to know about one evidence item before any file is read."""
+
+    evidence_id: str
+    source: str  # the path the examiner gave
+    kind: str  # folder | raw | splitraw | ewf
+    size: int  # logical bytes of the medium (0 for a folder)
+    segments: tuple[str, ...] = ()
+    stored_md5: str | None = None  # E01 stored hashes
+    stored_sha1: str | None = None
+    volumes: tuple[VolumeInfo, ...] = ()
+    details: tuple[tuple[str, str], ...] = ()  # format metadata (E01 case fields, ...)
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """Plain-data address a worker uses to read an entry's bytes (no open handles).
+
+    For a folder, ``fs_path`` is the absolute path on the examiner's machine. For a disk image,
+    ``volume_offset``/``fs_type`` name the file system and ``inode``/``attr_type``/``attr_id``
+    the data stream (TSK's meta address form ``inode-type-id``).
+    """
+
+    source: SourceSpec
+    fs_path: str | None = None
+    volume_offset: int | None = None
+    fs_type: str | None = None
+    inode: int | None = None
+    attr_type: int | None = None
+    attr_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One regular file (allocated or deleted) found in the evidence, before it is read."""
+
+    evidence_id: str
+    location: Location
+    path: str  # path inside the file system / folder, as named there ("/" separated)
+    size: int
+    deleted: bool
+    ref: EntryRef
+    inode: str | None = None  # meta address as text ("42" or "42-128-3")
+    mtime: str | None = None  # UTC ISO-8601, e.g. 2026-11-22T00:30:39Z
+    atime: str | None = None
+    ctime: str | None = None
+    crtime: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+# --------------------------------------------------------------------------- hashing
+
+MediaKind = Literal["picture", "video"]
+
+
+@dataclass(frozen=True)
+class DecodePolicy:
+    """How pictures are decoded before perceptual hashing; recorded in the case so a hash can
+    be reproduced exactly."""
+
+    draft_jpeg: bool = True  # decode large JPEGs at reduced scale (Pillow draft mode)
+    draft_min_side: int = 512  # ... but never below this many pixels on the shorter side
+    pdq_squash: int = 512  # larger pictures are resampled to this square (nearest), as Meta's C++
+    max_pixels: int = 200_000_000  # larger pictures are refused (decompression bomb)
+    max_picture_bytes: int = 512 * 1024 * 1024  # larger files keep crypto hashes only
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class FileHashes:
+    """Everything computed from one entry's bytes. ``error`` is a one-line per-file problem;
+    the digests stay valid when only the picture decode failed."""
+
+    size_read: int
+    md5: str | None = None
+    sha1: str | None = None
+    sha256: str | None = None
+    media_type: str | None = None  # e.g. image/jpeg, video/mp4
+    media_kind: MediaKind | None = None
+    width: int | None = None
+    height: int | None = None
+    pdq: str | None = None  # 64 hex digits
+    pdq_quality: int | None = None
+    phash: str | None = None  # 16 hex digits (imagehash)
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------- hash sets, matches
+
+HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash"]
+EXACT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
+PERCEPTUAL_ALGORITHMS: tuple[str, ...] = ("pdq", "phash")
+
+
+@dataclass(frozen=True)
+class KnownHash:
+    """One hash from a known-hash set. ``value`` is lower-case hex."""
+
+    algorithm: str
+    value: str
+    entry_id: str | None = None
+    category: str | None = None
+    name: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    line: int | None = None  # line in the source file, for traceability
+
+
+@dataclass(frozen=True)
+class HashSetInfo:
+    """A loaded known-hash set as the case records it."""
+
+    path: str
+    sha256: str
+    format: str
+    entries: int
+    counts: tuple[tuple[str, int], ...] = ()  # entries per algorithm
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A file matched a known hash. Perceptual matches always carry their distance."""
+
+    kind: Literal["exact", "perceptual"]
+    algorithm: str
+    distance: int  # 0 for exact matches
+    hashset: str  # HashSetInfo.path
+    file_hash: str  # the file's hash that matched (hex)
+    known_hash: str  # the set's hash (hex)
+    entry_id: str | None = None
+    category: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchPolicy:
+    """Thresholds for perceptual matching (Meta's recommended PDQ defaults)."""
+
+    pdq_max_distance: int = 31
+    pdq_min_quality: int = 50
+    phash_max_distance: int = 8
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """Chain-of-custody metadata given by the examiner; never invented."""
+
+    case_number: str
+    examiner: str
+    agency: str | None = None
+    notes: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default=())
