@@ -86,6 +86,9 @@ class Entry:
     atime: str | None = None
     ctime: str | None = None
     crtime: str | None = None
+    #: Facts The Sleuth Kit reports about the entry: "orphan", "realloc" (the name's metadata
+    #: was reused, so the content may belong to another file), "no-meta" (only a name is left).
+    flags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
