@@ -1,0 +1,129 @@
+"""Reading an entry's bytes from its plain-data reference, with per-process handle caching.
+
+A worker reads thousands of entries from the same image; opening an E01 (and its file
+system) per file would dominate the scan, so open images and file systems are kept in a
+small cache keyed by the source spec and volume. The cache is dropped when the process id
+changes: handles inherited through ``fork`` share file offsets with the parent and must not
+be used. pytsk3 handles are not shared between threads here; use one worker per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import pytsk3
+
+from triage.errors import EvidenceError
+from triage.evidence import disk
+from triage.evidence.folder import read_folder_file
+from triage.evidence.volumes import open_fs
+from triage.records import EntryRef, SourceSpec
+
+#: Open images / file systems kept per process (least recently used evicted).
+MAX_IMAGES = 4
+MAX_FILE_SYSTEMS = 16
+
+_pid = os.getpid()
+_images: OrderedDict[SourceSpec, pytsk3.Img_Info] = OrderedDict()
+_file_systems: OrderedDict[tuple[SourceSpec, int, str], pytsk3.FS_Info] = OrderedDict()
+
+
+def _check_pid() -> None:
+    global _pid
+    if os.getpid() != _pid:
+        _images.clear()  # never close: the parent still owns these descriptors
+        _file_systems.clear()
+        _pid = os.getpid()
+
+
+def _lru_get(cache: OrderedDict, key, make, limit: int):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = make()
+    cache[key] = value
+    while len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget every cached handle (tests, or a worker that is done with a source)."""
+    _file_systems.clear()
+    for img in _images.values():
+        with contextlib.suppress(Exception):  # closing is best effort
+            img.close()
+    _images.clear()
+
+
+def _file_system(ref: EntryRef) -> pytsk3.FS_Info:
+    _check_pid()
+    if ref.volume_offset is None or ref.fs_type is None:
+        raise EvidenceError("entry reference names no file system")
+    img = _lru_get(_images, ref.source, lambda: disk.open_image(ref.source), MAX_IMAGES)
+    key = (ref.source, ref.volume_offset, ref.fs_type)
+
+    def make() -> pytsk3.FS_Info:
+        try:
+            return open_fs(img, ref.volume_offset, ref.fs_type)
+        except OSError as e:
+            raise EvidenceError(
+                f"cannot open {ref.fs_type} file system at offset {ref.volume_offset}: {_line(e)}"
+            ) from e
+
+    return _lru_get(_file_systems, key, make, MAX_FILE_SYSTEMS)
+
+
+def _line(e: BaseException) -> str:
+    return " ".join(str(e).split())[:200]
+
+
+def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """Yield the entry's content in chunks.
+
+    For a disk image this is the default data stream (``attr_type``/``attr_id`` pick an NTFS
+    stream). A deleted name with no metadata left (flag ``no-meta``, ``ref.inode is None``)
+    raises :class:`EvidenceError` rather than yielding nothing: its content is unknown, and an
+    empty result would hash as the empty file. A read that fails or ends before the recorded
+    size also raises, after the chunks read so far; the message is one line.
+    """
+    if ref.source.kind == "folder":
+        if ref.fs_path is None:
+            raise EvidenceError("folder entry reference has no path")
+        yield from read_folder_file(ref.fs_path, chunk_size)
+        return
+    if ref.inode is None:
+        raise EvidenceError("deleted name with no metadata left: content cannot be recovered")
+    fs = _file_system(ref)
+    try:
+        f = fs.open_meta(inode=ref.inode)
+    except OSError as e:
+        raise EvidenceError(f"cannot open meta address {ref.inode}: {_line(e)}") from e
+    if ref.attr_type is not None:
+        size = _attr_size(f, ref.attr_type, ref.attr_id)
+        args: tuple[int, int] = (ref.attr_type, ref.attr_id if ref.attr_id is not None else -1)
+    else:
+        size = int(f.info.meta.size) if f.info.meta is not None else 0
+        args = (int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT), -1)
+    offset = 0
+    while offset < size:
+        n = min(chunk_size, size - offset)
+        try:
+            data = f.read_random(offset, n, *args)
+        except OSError as e:
+            raise EvidenceError(f"cannot read meta address {ref.inode} at byte {offset}: {_line(e)}") from e
+        if not data:
+            raise EvidenceError(f"meta address {ref.inode}: content ends at byte {offset} of {size}")
+        offset += len(data)
+        yield data
+
+
+def _attr_size(f: pytsk3.File, attr_type: int, attr_id: int | None) -> int:
+    for attr in f:
+        info = attr.info
+        if int(info.type) == attr_type and (attr_id is None or int(info.id) == attr_id):
+            return int(info.size)
+    raise EvidenceError(f"meta address {f.info.meta.addr}: no attribute {attr_type}-{attr_id}")

@@ -1,0 +1,298 @@
+"""One scan, end to end: evidence → entries → hashes → matches → case store → reports.
+
+The parent process is the only writer of the case database. It
+
+1. loads every known-hash set and opens every evidence item *before* creating anything, so bad
+   input fails with one clear error and leaves no half-made case folder;
+2. lists every entry of every evidence item into the store (metadata only; fast) so totals and
+   an ETA are known, and so a killed scan leaves a store that says what was still to do;
+3. sends each entry's address to worker processes (:mod:`triage.workers`), which read and hash
+   the bytes; matches against the index happen here, in the parent, where the index lives once;
+4. commits results in batches (one transaction each), then writes the reports and the manifest.
+
+No terminal output here: progress goes to a callback the command line renders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from triage.case.store import CaseStore
+from triage.errors import EvidenceError, UsageError
+from triage.evidence import Evidence, open_evidence
+from triage.hashsets import LoadedHashSet, MatchIndex, load_hashset
+from triage.locator import valid_evidence_id
+from triage.provenance import tool_info
+from triage.records import CaseInfo, DecodePolicy, Entry, FileHashes, Match, MatchPolicy
+from triage.reports import write_reports
+from triage.timeutil import now_utc
+from triage.worker import HashJob, MediumHashes, MediumJob, process
+from triage.workers import WorkerFailure, WorkItem, default_jobs, run_pool
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything that changes what a scan computes; recorded in the case as settings."""
+
+    jobs: int = field(default_factory=default_jobs)
+    media_only: bool = False
+    perceptual: bool = True
+    hash_evidence: bool = True
+    timeout: float = 120.0  # seconds per file, plus size / min_rate
+    min_rate: float = 2_000_000.0  # bytes/s a worker is always granted on top of the timeout
+    batch: int = 500  # results per database transaction
+    decode_policy: DecodePolicy = field(default_factory=DecodePolicy)
+    match_policy: MatchPolicy = field(default_factory=MatchPolicy)
+    formats: tuple[str, ...] = ("json", "html")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "jobs": self.jobs,
+            "media_only": self.media_only,
+            "perceptual": self.perceptual,
+            "hash_evidence": self.hash_evidence,
+            "timeout": self.timeout,
+            "min_rate": self.min_rate,
+            "formats": list(self.formats),
+        }
+
+
+@dataclass
+class Progress:
+    """A snapshot for the progress display. ``files_total`` is known once listing is done."""
+
+    stage: str = "listing"
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    matches: int = 0
+    errors: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    case_dir: Path
+    files: int
+    media_files: int
+    bytes: int
+    matches: int
+    matched_files: int
+    errors: int
+    seconds: float
+    reports: tuple[Path, ...]
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def scan(
+    sources: Sequence[tuple[str, str]],
+    hashsets: Sequence[str],
+    case_dir: Path,
+    case: CaseInfo,
+    options: ScanOptions,
+    *,
+    command_line: Sequence[str],
+    on_progress: ProgressFn | None = None,
+) -> ScanResult:
+    """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``."""
+    started_clock = time.monotonic()
+    ids = [eid for _, eid in sources]
+    for eid in ids:
+        if not valid_evidence_id(eid):
+            raise UsageError(f"evidence id {eid!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    if len(set(ids)) != len(ids):
+        raise UsageError("evidence ids must be unique")
+    if not sources:
+        raise UsageError("no evidence given")
+
+    loaded = [load_hashset(p) for p in hashsets]
+    index = MatchIndex.build(loaded)
+    opened: list[Evidence] = []
+    try:
+        for path, eid in sources:
+            opened.append(open_evidence(path, eid))
+        store = CaseStore.create(case_dir, case, command_line=list(command_line), tool=tool_info())
+        try:
+            progress = Progress()
+            _record_setup(store, options, loaded, opened)
+            _list_entries(store, opened, progress, on_progress)
+        except BaseException:
+            store.close()
+            raise
+    finally:
+        for ev in opened:
+            ev.close()
+    try:
+        _hash_and_match(store, opened, index, options, progress, on_progress)
+        finished = now_utc()
+        store.stage("scan", store.started_at, finished)
+        store.finish(finished)
+        summary = store.summary()
+        store.audit("scan finished", summary=summary)
+        reports = write_reports(case_dir, store, options.formats)
+    except KeyboardInterrupt:
+        store.audit("scan interrupted", files_done=progress.files_done, files_total=progress.files_total)
+        raise
+    finally:
+        store.close()
+    return ScanResult(
+        case_dir=case_dir,
+        files=summary["files"],
+        media_files=summary["media_files"],
+        bytes=summary["bytes"],
+        matches=summary["matches"],
+        matched_files=summary["matched_files"],
+        errors=summary["errors"],
+        seconds=time.monotonic() - started_clock,
+        reports=tuple(reports),
+    )
+
+
+def _record_setup(
+    store: CaseStore, options: ScanOptions, loaded: Sequence[LoadedHashSet], opened: Sequence[Evidence]
+) -> None:
+    store.set_setting("scan_options", options.as_dict())
+    store.set_setting("decode_policy", options.decode_policy.as_dict())
+    store.set_setting("match_policy", options.match_policy.as_dict())
+    store.audit("scan started", options=options.as_dict())
+    for hs in loaded:
+        store.add_hashset(hs.info)
+        store.audit(
+            "hash set loaded",
+            path=hs.info.path,
+            sha256=hs.info.sha256,
+            format=hs.info.format,
+            entries=hs.info.entries,
+        )
+    for ev in opened:
+        store.add_evidence(ev.info)
+        store.audit(
+            "evidence opened",
+            evidence_id=ev.info.evidence_id,
+            source=ev.info.source,
+            kind=ev.info.kind,
+            size=ev.info.size,
+            segments=list(ev.info.segments),
+            stored_md5=ev.info.stored_md5,
+            stored_sha1=ev.info.stored_sha1,
+            volumes=[str(v.label) + "@" + str(v.offset) + "(" + (v.fs_type or "-") + ")" for v in ev.info.volumes],
+        )
+
+
+def _list_entries(
+    store: CaseStore, opened: Sequence[Evidence], progress: Progress, on_progress: ProgressFn | None
+) -> None:
+    started = now_utc()
+    for ev in opened:
+        batch: list[Entry] = []
+        try:
+            for entry in ev.entries():
+                batch.append(entry)
+                progress.files_total += 1
+                progress.bytes_total += entry.size
+                if len(batch) >= 1000:
+                    store.add_entries(batch)
+                    batch.clear()
+                    if on_progress:
+                        on_progress(progress)
+        except EvidenceError as e:
+            # The medium is damaged past some point: keep what was listed, record why it stopped.
+            store.record_error(None, ev.info.evidence_id, f"listing stopped: {e}")
+            progress.errors += 1
+        store.add_entries(batch)
+        for warning in ev.warnings:
+            store.record_error(None, ev.info.evidence_id, warning)
+            progress.errors += 1
+    store.stage("listing", started, now_utc())
+    if on_progress:
+        on_progress(progress)
+
+
+def _jobs(store: CaseStore, opened: Sequence[Evidence], options: ScanOptions) -> Iterator[WorkItem]:
+    if options.hash_evidence:
+        for ev in opened:
+            if ev.info.kind != "folder":
+                timeout = options.timeout + ev.info.size / options.min_rate
+                yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
+    for entry_id, entry in store.pending_entries():
+        job = HashJob(entry.ref, options.media_only, options.perceptual, options.decode_policy)
+        timeout = options.timeout + entry.size / options.min_rate
+        yield WorkItem(("entry", entry_id, entry.size), job, timeout)
+
+
+def _hash_and_match(
+    store: CaseStore,
+    opened: Sequence[Evidence],
+    index: MatchIndex,
+    options: ScanOptions,
+    progress: Progress,
+    on_progress: ProgressFn | None,
+) -> None:
+    started = now_utc()
+    progress.stage = "hashing"
+    stored = {ev.info.evidence_id: ev.info for ev in opened}
+    results: list[tuple[int, FileHashes, Sequence[Match]]] = []
+    last_commit = time.monotonic()
+    for key, value in run_pool(process, _jobs(store, opened, options), options.jobs):
+        if key[0] == "medium":
+            _record_medium(store, stored[key[1]], value)
+            continue
+        _, entry_id, size = key
+        if isinstance(value, WorkerFailure):
+            value = FileHashes(size_read=0, error=value.message)
+        matches = index.match(value, options.match_policy) if value.error is None or value.sha256 else []
+        results.append((entry_id, value, matches))
+        progress.files_done += 1
+        progress.bytes_done += size
+        progress.matches += len(matches)
+        progress.errors += value.error is not None
+        now = time.monotonic()
+        if len(results) >= options.batch or now - last_commit > 2.0:
+            store.record_results(results)
+            results.clear()
+            last_commit = now
+        if on_progress:
+            on_progress(progress)
+    store.record_results(results)
+    store.stage("hashing", started, now_utc())
+    progress.stage = "reporting"
+    if on_progress:
+        on_progress(progress)
+
+
+def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) -> None:  # type: ignore[no-untyped-def]
+    """Compare the medium's computed hashes with those stored in the container (E01)."""
+    if isinstance(value, WorkerFailure):
+        store.record_error(None, info.evidence_id, f"evidence hashing failed: {value.message}")
+        store.set_evidence_hashes(info.evidence_id, md5=None, sha1=None, sha256=None, verification="not computed")
+        return
+    stored = [(info.stored_md5, value.md5), (info.stored_sha1, value.sha1)]
+    stored = [(s.lower(), c) for s, c in stored if s]
+    if not stored:
+        verification = "none stored"
+    elif all(s == c for s, c in stored):
+        verification = "verified"
+    else:
+        verification = "mismatch"
+    store.set_evidence_hashes(
+        info.evidence_id, md5=value.md5, sha1=value.sha1, sha256=value.sha256, verification=verification
+    )
+    store.audit(
+        "evidence hashed",
+        evidence_id=info.evidence_id,
+        bytes=value.size,
+        md5=value.md5,
+        sha1=value.sha1,
+        sha256=value.sha256,
+        verification=verification,
+    )
+
+
+def with_jobs(options: ScanOptions, jobs: int | None) -> ScanOptions:
+    return options if jobs is None else replace(options, jobs=jobs)

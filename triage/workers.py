@@ -1,0 +1,177 @@
+"""A small process pool that survives its workers: a crash or a hang costs one item, not the scan.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its workers dies (a decoder
+segfaults on a hostile file) the whole pool is marked broken, and it has no per-task timeout. Here
+every worker owns one duplex pipe and works on one item at a time; the parent waits on the pipes
+and the process sentinels together, so it sees at once which item crashed its worker or ran past
+its deadline, records that item as failed, and starts a fresh worker.
+
+Items and results are plain picklable data. Workers keep their own open handles (a disk image
+opened once per worker, not per file); that is why items are addresses, not handles.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+#: A worker function takes the item's payload and returns a picklable result.
+WorkerFn = Callable[[Any], Any]
+
+#: Modules the fork server imports once, so each worker starts with them loaded.
+_PRELOAD = ("triage.worker",)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: Any  # returned with the result, never sent to the worker
+    payload: Any
+    timeout: float  # seconds of wall time before the worker is killed
+
+
+@dataclass(frozen=True)
+class WorkerFailure:
+    """An item whose worker crashed, hung or raised; ``message`` is one line."""
+
+    message: str
+
+
+def _worker_main(conn: Connection, fn: WorkerFn) -> None:
+    """Loop in the child: receive a payload, send back ``(ok, result_or_message)``."""
+    while True:
+        try:
+            payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if payload is None:
+            return
+        try:
+            result: tuple[bool, Any] = (True, fn(payload))
+        except BaseException as e:  # a worker must answer for every item, whatever happened
+            text = " ".join(f"{type(e).__name__}: {e}".split())
+            result = (False, text[:500])
+        try:
+            conn.send(result)
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext, fn: WorkerFn) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, fn), daemon=True)
+        self.proc.start()
+        child.close()
+        self.item: WorkItem | None = None
+        self.deadline = 0.0
+
+    def assign(self, item: WorkItem) -> None:
+        self.item = item
+        self.deadline = time.monotonic() + item.timeout
+        self.conn.send(item.payload)
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.proc.join(2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(2)
+        self.conn.close()
+
+
+def _context() -> mp.context.BaseContext:
+    # forkserver: workers start from a clean, single-threaded server process (the parent runs a
+    # progress thread), yet restarting a crashed worker costs a fork, not a fresh interpreter.
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(list(_PRELOAD))
+        return ctx
+    return mp.get_context("spawn")
+
+
+def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[Any, Any]]:
+    """Run ``fn`` over ``items`` in ``jobs`` processes; yield ``(key, result)`` as they finish.
+
+    ``result`` is a :class:`WorkerFailure` for an item that raised, crashed its worker or timed
+    out. Order of results is completion order. Closing the generator stops every worker.
+    """
+    ctx = _context()
+    source = iter(items)
+    workers = [_Worker(ctx, fn) for _ in range(max(1, jobs))]
+    exhausted = False
+    try:
+        while True:
+            for w in workers:
+                if w.item is None and not exhausted:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        exhausted = True
+                    else:
+                        w.assign(nxt)
+            busy = [w for w in workers if w.item is not None]
+            if not busy:
+                return
+            now = time.monotonic()
+            wait_for = max(0.0, min(w.deadline for w in busy) - now)
+            ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], wait_for))
+            for i, w in enumerate(workers):
+                if w.item is None:
+                    continue
+                item = w.item
+                failure: str | None = None
+                if w.conn in ready:
+                    try:
+                        ok, value = w.conn.recv()
+                    except (EOFError, OSError):
+                        failure = _death_message(w)
+                    else:
+                        w.item = None
+                        yield item.key, (value if ok else WorkerFailure(value))
+                        continue
+                elif w.proc.sentinel in ready:
+                    failure = _death_message(w)
+                elif time.monotonic() >= w.deadline:
+                    failure = f"timed out after {item.timeout:.0f} s; worker stopped"
+                if failure is not None:
+                    w.kill()
+                    workers[i] = _Worker(ctx, fn)
+                    yield item.key, WorkerFailure(failure)
+    finally:
+        for w in workers:
+            w.stop()
+
+
+def _death_message(w: _Worker) -> str:
+    w.proc.join(1)
+    code = w.proc.exitcode
+    if code is not None and code < 0:
+        try:
+            import signal
+
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"worker crashed ({name}) while processing this item"
+    return f"worker exited (code {code}) while processing this item"
+
+
+def default_jobs() -> int:
+    """Worker count when none is given: the CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
