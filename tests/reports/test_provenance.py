@@ -1,0 +1,18 @@
+"""tool_info names the exact installed versions of everything that can change a result."""
+
+from importlib import metadata
+
+import triage
+from triage.provenance import DEPENDENCIES, NOT_INSTALLED, package_version, tool_info
+
+
+def test_tool_info_names_versions():
+    info = tool_info()
+    assert info["name"] == "triage" and info["version"] == triage.__version__
+    assert set(info["dependencies"]) == set(DEPENDENCIES)
+    assert info["dependencies"]["jinja2"] == metadata.version("jinja2")
+    assert info["python"].count(".") == 2 and info["platform"]
+
+
+def test_absent_package_is_reported_not_raised():
+    assert package_version("no-such-distribution-for-triage") == NOT_INSTALLED

@@ -1,0 +1,136 @@
+"""Conversions between records and case-store rows, kept apart from the SQL so both stay readable.
+
+Names come from evidence and may hold bytes that are not UTF-8 (kept by Python as lone
+surrogates). SQLite TEXT must be valid UTF-8, so such a name is stored as a BLOB of its
+``surrogatepass`` bytes and decoded back to the identical string: the store never loses or
+rewrites a name. Output formats (reports, the audit log) need valid Unicode instead; for them
+:func:`safe_text` renders the odd code points as visible escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from triage.locator import Location
+from triage.records import Entry, EntryRef, SourceSpec
+
+
+def to_db(text: str | None) -> str | bytes | None:
+    """A string as SQLite can hold it: TEXT when it is valid Unicode, else a reversible BLOB."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+    return text
+
+
+def from_db(value: str | bytes | None) -> str | None:
+    """Inverse of :func:`to_db`."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogatepass")
+    return value
+
+
+def safe_text(text: str) -> str:
+    """Valid Unicode for output: an undecodable byte shows as ``\\xNN``, other lone surrogates as
+    ``\\uNNNN`` (only names that were not valid Unicode change)."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def safe_value(value: Any) -> Any:
+    """:func:`safe_text` applied through lists, tuples and dicts (for JSON output)."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {safe_text(str(k)): safe_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [safe_value(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON for internal columns: sorted keys, ASCII escapes (so lone surrogates and every
+    other code point round-trip through TEXT)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+# --------------------------------------------------------------------------- entries
+
+ENTRY_COLUMNS = (
+    "evidence_id", "location", "path", "size", "deleted", "inode",
+    "mtime", "atime", "ctime", "crtime", "flags", "ref",
+)  # fmt: skip
+
+
+def ref_to_json(ref: EntryRef) -> str:
+    return dumps(
+        {
+            "source": {"kind": ref.source.kind, "paths": list(ref.source.paths)},
+            "fs_path": ref.fs_path,
+            "volume_offset": ref.volume_offset,
+            "fs_type": ref.fs_type,
+            "inode": ref.inode,
+            "attr_type": ref.attr_type,
+            "attr_id": ref.attr_id,
+        }
+    )
+
+
+def ref_from_json(text: str) -> EntryRef:
+    data = json.loads(text)
+    src = data.pop("source")
+    return EntryRef(source=SourceSpec(src["kind"], tuple(src["paths"])), **data)
+
+
+def entry_row(entry: Entry) -> tuple[object, ...]:
+    """Values for :data:`ENTRY_COLUMNS`, in order."""
+    return (
+        entry.evidence_id,
+        str(entry.location),
+        to_db(entry.path),
+        entry.size,
+        int(entry.deleted),
+        entry.inode,
+        entry.mtime,
+        entry.atime,
+        entry.ctime,
+        entry.crtime,
+        dumps(list(entry.flags)),
+        ref_to_json(entry.ref),
+    )
+
+
+def row_entry(row: Any) -> Entry:
+    """An :class:`Entry` from a row holding :data:`ENTRY_COLUMNS` (by name)."""
+    return Entry(
+        evidence_id=row["evidence_id"],
+        location=Location.parse(row["location"]),
+        path=from_db(row["path"]) or "",
+        size=row["size"],
+        deleted=bool(row["deleted"]),
+        ref=ref_from_json(row["ref"]),
+        inode=row["inode"],
+        mtime=row["mtime"],
+        atime=row["atime"],
+        ctime=row["ctime"],
+        crtime=row["crtime"],
+        flags=tuple(json.loads(row["flags"])),
+    )

@@ -1,0 +1,55 @@
+"""How the case store talks to SQLite: connection settings, the schema file and the statements.
+
+Connections run in autocommit mode so that every transaction is explicit (one per batch), in
+rollback-journal mode with full sync: a killed scan leaves only committed batches.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+from triage.case.codec import ENTRY_COLUMNS, dumps
+from triage.errors import CaseError
+
+INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})"
+)
+INSERT_AUDIT = "INSERT INTO audit (seq, time, action, details, prev_sha256, line) VALUES (?, ?, ?, ?, ?, ?)"
+UPDATE_RESULT = """
+UPDATE entries SET state = 1, size_read = ?, md5 = ?, sha1 = ?, sha256 = ?, media_type = ?, media_kind = ?,
+       width = ?, height = ?, pdq = ?, pdq_quality = ?, phash = ?, error = ?
+WHERE id = ? AND state != 1
+"""
+INSERT_MATCH = """
+INSERT INTO matches (entry, kind, algorithm, distance, hashset, file_hash, known_hash, known_entry_id,
+                     category, name)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def audit_row(line: str) -> tuple[object, ...]:
+    e = json.loads(line)
+    return (e["seq"], e["time"], e["action"], dumps(e["details"]), e["prev_sha256"], line)
+
+
+def schema_sql() -> str:
+    return resources.files("triage.case").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def connect(db: Path, mode: str) -> sqlite3.Connection:
+    """Open ``db`` (``mode``: rwc creates, rw and ro never do) in autocommit mode: transactions are
+    explicit, one per batch."""
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if mode != "ro":
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as e:
+        raise CaseError(f"cannot open the case database {db}: {e}") from e
+    return conn

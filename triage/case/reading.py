@@ -1,0 +1,174 @@
+"""Read side of the case store: what the report writers see.
+
+Every list comes back in an order that depends only on the stored content (locations, then the
+values themselves), never on the order in which worker results happened to arrive, so the same
+evidence gives the same report rows and the same store gives byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from triage.case.codec import from_db, loads
+from triage.records import CaseInfo, HashSetInfo
+
+STATES = {0: "pending", 1: "hashed", 2: "failed"}
+
+_FILES_SQL = """
+SELECT id, evidence_id, location, path, size, deleted, flags, inode, mtime, atime, ctime, crtime,
+       state, media_type, media_kind, width, height, md5, sha1, sha256, pdq, pdq_quality, phash, error
+FROM entries ORDER BY location, id
+"""
+
+_MATCHES_SQL = """
+SELECT e.location, e.evidence_id, e.path, e.size, e.deleted, e.md5, e.sha1, e.sha256,
+       m.kind, m.algorithm, m.distance, m.hashset, m.known_entry_id, m.category, m.name,
+       m.file_hash, m.known_hash, e.id AS file_id
+FROM matches AS m JOIN entries AS e ON e.id = m.entry
+ORDER BY e.location, e.id, m.kind, m.algorithm, m.hashset, m.distance, m.known_hash,
+         IFNULL(m.known_entry_id, ''), IFNULL(m.category, ''), IFNULL(m.name, ''), m.file_hash
+"""
+
+_ERRORS_SQL = """
+SELECT entry, evidence_id, location, message FROM errors
+ORDER BY location IS NOT NULL, location, IFNULL(evidence_id, ''), message, id
+"""
+
+_SUMMARY_SQL = """
+SELECT COUNT(*) AS files,
+       COUNT(media_kind) AS media_files,
+       IFNULL(SUM(media_kind = 'picture'), 0) AS pictures,
+       IFNULL(SUM(media_kind = 'video'), 0) AS videos,
+       (SELECT COUNT(*) FROM matches) AS matches,
+       (SELECT COUNT(DISTINCT entry) FROM matches) AS matched_files,
+       (SELECT COUNT(*) FROM errors) AS errors,
+       IFNULL(SUM(deleted), 0) AS deleted,
+       IFNULL(SUM(size), 0) AS bytes,
+       IFNULL(SUM(state = 0), 0) AS pending
+FROM entries
+"""
+
+
+class CaseReader:
+    """Read-only queries over an open case database (mixed into :class:`CaseStore`)."""
+
+    _conn: sqlite3.Connection
+
+    def _case_row(self) -> sqlite3.Row:
+        return self._conn.execute("SELECT * FROM case_info WHERE id = 1").fetchone()
+
+    def case_info(self) -> CaseInfo:
+        row = self._case_row()
+        extra = tuple((str(k), str(v)) for k, v in loads(row["extra"]))
+        return CaseInfo(row["case_number"], row["examiner"], row["agency"], row["notes"], extra)
+
+    @property
+    def started_at(self) -> str:
+        """When the case was created (UTC)."""
+        return self._case_row()["started_at"]
+
+    @property
+    def finished_at(self) -> str | None:
+        """When the scan finished (UTC), None if it never did."""
+        return self._case_row()["finished_at"]
+
+    def command_line(self) -> list[str]:
+        return loads(self._case_row()["command_line"])
+
+    def tool(self) -> dict[str, Any]:
+        return loads(self._case_row()["tool"])
+
+    def settings(self) -> dict[str, Any]:
+        rows = self._conn.execute("SELECT key, value FROM settings ORDER BY key")
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
+    def stages(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT name, started_at, finished_at FROM stages ORDER BY started_at, name"
+        )
+        return [dict(r) for r in rows]
+
+    def evidence(self) -> list[dict[str, Any]]:
+        """Evidence items in the order the examiner named them, with volumes, hashes, verification."""
+        items = []
+        for r in self._conn.execute("SELECT * FROM evidence ORDER BY seq").fetchall():
+            volumes = self._conn.execute(
+                "SELECT label, offset, length, description, fs_type, error FROM volumes"
+                " WHERE evidence_id = ? ORDER BY idx",
+                (r["evidence_id"],),
+            )
+            items.append(
+                {
+                    "id": r["evidence_id"],
+                    "source": from_db(r["source"]),
+                    "kind": r["kind"],
+                    "size": r["size"],
+                    "segments": loads(r["segments"]),
+                    "md5": r["md5"],
+                    "sha1": r["sha1"],
+                    "sha256": r["sha256"],
+                    "stored_md5": r["stored_md5"],
+                    "stored_sha1": r["stored_sha1"],
+                    "verification": r["verification"],
+                    "volumes": [dict(v) for v in volumes],
+                    "details": [tuple(pair) for pair in loads(r["details"])],
+                }
+            )
+        return items
+
+    def hashsets(self) -> list[HashSetInfo]:
+        rows = self._conn.execute("SELECT * FROM hashsets ORDER BY seq")
+        return [
+            HashSetInfo(
+                path=r["path"],
+                sha256=r["sha256"],
+                format=r["format"],
+                entries=r["entries"],
+                counts=tuple((str(a), int(n)) for a, n in loads(r["counts"])),
+                name=r["name"],
+            )
+            for r in rows
+        ]
+
+    def iter_files(self) -> Iterator[dict[str, Any]]:
+        """Every entry, ordered by location. ``path`` is the exact name (may hold lone surrogates)."""
+        for r in self._conn.execute(_FILES_SQL):
+            row = dict(r)
+            row["entry_id"] = row.pop("id")
+            row["path"] = from_db(row["path"])
+            row["error"] = from_db(row["error"])
+            row["deleted"] = bool(row["deleted"])
+            row["flags"] = loads(row["flags"])
+            row["status"] = STATES[row.pop("state")]
+            yield row
+
+    def iter_matches(self) -> Iterator[dict[str, Any]]:
+        """Every match with its file, ordered by location. ``entry_id`` is the hash set's id for the
+        known hash; ``file_id`` is the matched entry's row id."""
+        for r in self._conn.execute(_MATCHES_SQL):
+            row = dict(r)
+            row["entry_id"] = row.pop("known_entry_id")
+            row["path"] = from_db(row["path"])
+            row["deleted"] = bool(row["deleted"])
+            yield row
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Per-file and evidence-level errors; those without a location come first."""
+        return [
+            {"entry_id": r["entry"], "evidence_id": r["evidence_id"], "location": r["location"],
+             "message": from_db(r["message"])}
+            for r in self._conn.execute(_ERRORS_SQL)
+        ]  # fmt: skip
+
+    def summary(self) -> dict[str, int]:
+        return dict(self._conn.execute(_SUMMARY_SQL).fetchone())
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        return [json.loads(r["line"]) for r in self._conn.execute("SELECT line FROM audit ORDER BY seq")]
+
+    def audit_lines(self) -> list[str]:
+        """The exact stored lines, to compare with ``audit.jsonl``."""
+        return [r["line"] for r in self._conn.execute("SELECT line FROM audit ORDER BY seq")]

@@ -1,0 +1,291 @@
+"""The case store: one SQLite database per case folder, written only by the scan pipeline.
+
+Why these choices:
+
+* One transaction per call (a batch of entries, a batch of results) in rollback-journal mode
+  (``journal_mode=DELETE``, ``synchronous=FULL``): a scan killed at any moment leaves the last
+  committed batch and nothing half-written. The next open rolls a hot journal back, and a closed
+  case folder holds only ``case.sqlite`` (no ``-wal``/``-shm`` files to forget when copying).
+* :meth:`CaseStore.create` refuses a folder that already holds a case: a previous run's database
+  and audit log are evidence of what was done, and are never overwritten.
+* Every audit event goes to the ``audit`` table and to the hash-chained ``audit.jsonl``; the file
+  line is fsync'ed inside the table's transaction, so a crash can at worst leave one durable line
+  the table lacks, which :meth:`open` copies back in.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from triage.case import audit as auditlog
+from triage.case.codec import ENTRY_COLUMNS, dumps, entry_row, row_entry, to_db
+from triage.case.db import (
+    INSERT_AUDIT,
+    INSERT_ENTRY,
+    INSERT_MATCH,
+    UPDATE_RESULT,
+    audit_row,
+    connect,
+    schema_sql,
+)
+from triage.case.reading import CaseReader
+from triage.errors import CaseError
+from triage.records import CaseInfo, Entry, EvidenceInfo, FileHashes, HashSetInfo, Match
+from triage.timeutil import now_utc
+
+CASE_DB = "case.sqlite"
+AUDIT_LOG = "audit.jsonl"
+SCHEMA_NAME = "triage-case"
+SCHEMA_VERSION = 1
+VERIFICATIONS = ("verified", "mismatch", "none stored", "not computed")
+
+
+class CaseStore(CaseReader):
+    """A case folder's database and audit log. Use :meth:`create` or :meth:`open`, then :meth:`close`."""
+
+    def __init__(self, case_dir: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+        self.case_dir = case_dir
+        self.read_only = read_only
+        self._conn = conn
+        self._audit_path = case_dir / AUDIT_LOG
+
+    @classmethod
+    def create(
+        cls, case_dir: Path, case: CaseInfo, *, command_line: Sequence[str], tool: dict[str, Any]
+    ) -> CaseStore:
+        """A new case in ``case_dir`` (created if needed). Never overwrites a previous case."""
+        case_dir = Path(case_dir)
+        try:
+            case_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CaseError(f"cannot create the case folder {case_dir}: {e}") from e
+        for name in (CASE_DB, CASE_DB + "-journal", AUDIT_LOG):
+            if (case_dir / name).exists():
+                raise CaseError(
+                    f"{case_dir} already holds a case ({name}); choose a new case folder,"
+                    " a previous run's records are never overwritten"
+                )
+        conn = connect(case_dir / CASE_DB, "rwc")
+        store = cls(case_dir, conn)
+        try:
+            # The script opens the transaction; the inserts below join it, so a crash during
+            # creation leaves an empty database that open() refuses, never a half-made case.
+            conn.executescript("BEGIN IMMEDIATE;\n" + schema_sql())
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema", SCHEMA_NAME), ("schema_version", str(SCHEMA_VERSION))],
+            )
+            conn.execute(
+                "INSERT INTO case_info (id, case_number, examiner, agency, notes, extra, command_line, tool,"
+                " started_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (case.case_number, case.examiner, case.agency, case.notes,
+                 dumps([list(p) for p in case.extra]), dumps(list(command_line)), dumps(tool), now_utc()),
+            )  # fmt: skip
+            conn.execute("COMMIT")
+        except (sqlite3.Error, TypeError, ValueError) as e:
+            conn.close()
+            raise CaseError(f"cannot create the case database in {case_dir}: {e}") from e
+        store.audit(
+            "case created",
+            case_number=case.case_number,
+            examiner=case.examiner,
+            command_line=list(command_line),
+            tool_version=tool.get("version"),
+        )
+        return store
+
+    @classmethod
+    def open(cls, case_dir: Path, *, read_only: bool = False) -> CaseStore:
+        """An existing case. A hot journal left by a killed scan is rolled back (unless read-only)."""
+        case_dir = Path(case_dir)
+        db = case_dir / CASE_DB
+        if not db.is_file():
+            raise CaseError(f"{case_dir} is not a triage case folder (no {CASE_DB})")
+        conn = connect(db, "ro" if read_only else "rw")
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as e:
+            conn.close()
+            raise CaseError(f"{db} is not a triage case database: {e}") from e
+        if meta.get("schema") != SCHEMA_NAME:
+            conn.close()
+            raise CaseError(f"{db} is not a triage case database")
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            conn.close()
+            version = meta.get("schema_version")
+            raise CaseError(f"{db} has case schema version {version}; this triage reads {SCHEMA_VERSION}")
+        store = cls(case_dir, conn, read_only=read_only)
+        if not read_only:
+            store._recover_audit()
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> CaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; any failure rolls it back whole and surfaces as CaseError."""
+        if self.read_only:
+            raise CaseError(f"the case in {self.case_dir} was opened read-only")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise CaseError(f"cannot write to the case database: {e}") from e
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException as e:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error | TypeError | ValueError):
+                raise CaseError(f"case database write failed and was rolled back: {e}") from e
+            raise
+
+    # ------------------------------------------------------------------ writing (pipeline)
+
+    def set_setting(self, key: str, value: object) -> None:
+        try:
+            text = dumps(value)
+        except (TypeError, ValueError) as e:
+            raise CaseError(f"setting {key!r} is not JSON-serialisable: {e}") from e
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, text))
+
+    def stage(self, name: str, started_at: str, finished_at: str | None) -> None:
+        """Record (or update) when a stage ran, in UTC."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO stages (name, started_at, finished_at) VALUES (?, ?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at",
+                (name, started_at, finished_at),
+            )
+
+    def add_evidence(self, info: EvidenceInfo) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO evidence (evidence_id, source, kind, size, segments, stored_md5, stored_sha1,"
+                " details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (info.evidence_id, to_db(info.source), info.kind, info.size, dumps(list(info.segments)),
+                 info.stored_md5, info.stored_sha1, dumps([list(p) for p in info.details])),
+            )  # fmt: skip
+            c.executemany(
+                "INSERT INTO volumes (evidence_id, idx, label, offset, length, description, fs_type, error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(info.evidence_id, i, v.label, v.offset, v.length, v.description, v.fs_type, v.error)
+                 for i, v in enumerate(info.volumes)],
+            )  # fmt: skip
+
+    def set_evidence_hashes(
+        self, evidence_id: str, *, md5: str | None, sha1: str | None, sha256: str | None, verification: str
+    ) -> None:
+        if verification not in VERIFICATIONS:
+            raise CaseError(f"verification must be one of {VERIFICATIONS}, not {verification!r}")
+        with self._tx() as c:
+            cur = c.execute(
+                "UPDATE evidence SET md5 = ?, sha1 = ?, sha256 = ?, verification = ? WHERE evidence_id = ?",
+                (md5, sha1, sha256, verification, evidence_id),
+            )
+            if cur.rowcount != 1:
+                raise CaseError(f"no evidence {evidence_id!r} in this case")
+
+    def add_hashset(self, info: HashSetInfo) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO hashsets (path, sha256, format, entries, counts, name)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (info.path, info.sha256, info.format, info.entries, dumps([list(p) for p in info.counts]),
+                 info.name),
+            )  # fmt: skip
+
+    def add_entries(self, entries: Iterable[Entry]) -> list[int]:
+        """Add a batch in one transaction; returns the new row ids in the given (walk) order."""
+        ids: list[int] = []
+        with self._tx() as c:
+            for entry in entries:
+                ids.append(int(c.execute(INSERT_ENTRY, entry_row(entry)).lastrowid or 0))
+        return ids
+
+    def record_results(self, results: Iterable[tuple[int, FileHashes, Sequence[Match]]]) -> None:
+        """Store a batch of worker results in one transaction. A ``FileHashes.error`` is also listed
+        among the case's errors."""
+        with self._tx() as c:
+            for entry_id, h, matches in results:
+                cur = c.execute(
+                    UPDATE_RESULT,
+                    (h.size_read, h.md5, h.sha1, h.sha256, h.media_type, h.media_kind, h.width, h.height,
+                     h.pdq, h.pdq_quality, h.phash, to_db(h.error), entry_id),
+                )  # fmt: skip
+                if cur.rowcount != 1:
+                    raise CaseError(f"entry {entry_id} is not in this case or already has results")
+                if h.error:
+                    c.execute(
+                        "INSERT INTO errors (entry, evidence_id, location, message)"
+                        " SELECT id, evidence_id, location, ? FROM entries WHERE id = ?",
+                        (to_db(h.error), entry_id),
+                    )
+                c.executemany(
+                    INSERT_MATCH,
+                    [(entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
+                      m.entry_id, m.category, m.name) for m in matches],
+                )  # fmt: skip
+
+    def record_error(
+        self, entry_id: int | None, evidence_id: str | None, message: str, location: str | None = None
+    ) -> None:
+        """An error not carried by FileHashes (read error, worker timeout or crash, evidence warning).
+        An entry with such an error is settled ("failed"): a resume does not send it again."""
+        with self._tx() as c:
+            if entry_id is not None:
+                row = c.execute(
+                    "SELECT evidence_id, location FROM entries WHERE id = ?", (entry_id,)
+                ).fetchone()
+                if row is None:
+                    raise CaseError(f"entry {entry_id} is not in this case")
+                evidence_id = evidence_id or row["evidence_id"]
+                location = location or row["location"]
+                c.execute("UPDATE entries SET state = 2 WHERE id = ? AND state = 0", (entry_id,))
+            c.execute(
+                "INSERT INTO errors (entry, evidence_id, location, message) VALUES (?, ?, ?, ?)",
+                (entry_id, evidence_id, location, to_db(message)),
+            )
+
+    def pending_entries(self) -> list[tuple[int, Entry]]:
+        """Entries that have neither results nor an error yet, in walk order (for a resume)."""
+        cols = ", ".join(ENTRY_COLUMNS)
+        rows = self._conn.execute(f"SELECT id, {cols} FROM entries WHERE state = 0 ORDER BY id")
+        return [(r["id"], row_entry(r)) for r in rows]
+
+    def finish(self, finished_at: str) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE case_info SET finished_at = ? WHERE id = 1", (finished_at,))
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(self, action: str, **details: object) -> dict[str, Any]:
+        """Append one event to the audit table and to ``audit.jsonl``; returns the event."""
+        with self._tx() as c:
+            last = c.execute("SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            seq = last["seq"] + 1 if last else 1
+            prev = auditlog.line_sha256(last["line"]) if last else auditlog.GENESIS
+            line = auditlog.encode_event(seq, now_utc(), action, dict(details), prev)
+            c.execute(INSERT_AUDIT, audit_row(line))
+            auditlog.append_line(self._audit_path, line)  # durable before the row commits
+        return json.loads(line)
+
+    def _recover_audit(self) -> None:
+        """Copy back audit lines that reached the file but whose rows a crash lost."""
+        lost = auditlog.lost_lines(self.audit_lines(), auditlog.read_lines(self._audit_path))
+        if lost:
+            with self._tx() as c:
+                c.executemany(INSERT_AUDIT, [audit_row(line) for line in lost])

@@ -1,0 +1,38 @@
+"""Which software produced a case: recorded at scan time so a report names the exact versions.
+
+A court may ask which decoder computed a perceptual hash; the answer is the versions recorded
+here, not whatever is installed when the report is read.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+from typing import Any
+
+import triage
+
+#: Distributions whose versions can change a result (decoding, hashing, evidence reading) or the report.
+DEPENDENCIES: tuple[str, ...] = (
+    "click", "pillow", "pillow-heif", "imagehash", "pdqhash", "numpy", "pytsk3", "libewf-python",
+    "opencv-python-headless", "jinja2", "rich", "tqdm",
+)  # fmt: skip
+NOT_INSTALLED = "not installed"
+
+
+def package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return NOT_INSTALLED
+
+
+def tool_info() -> dict[str, Any]:
+    """Name, version, dependency versions, Python version and platform of this triage."""
+    return {
+        "name": "triage",
+        "version": triage.__version__,
+        "dependencies": {name: package_version(name) for name in DEPENDENCIES},
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }

@@ -1,0 +1,79 @@
+"""Verify a case folder: nothing changed, went missing or was added since the manifest was
+written, the audit log chains, and the log equals the audit table inside the case database.
+
+Read-only by design: verification opens nothing for writing and never repairs, so checking a
+folder cannot change it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from triage.case.audit import read_lines, verify_chain
+from triage.case.store import AUDIT_LOG, CASE_DB, CaseStore
+from triage.errors import CaseError
+from triage.reports.manifest import MANIFEST, case_files, file_sha256, read_manifest
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """``ok`` when no problem was found; each problem names a file or an audit line."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def _check_manifest(case_dir: Path) -> list[str]:
+    manifest = case_dir / MANIFEST
+    if not manifest.is_file():
+        return [f"{MANIFEST}: missing"]
+    listed, problems = read_manifest(manifest)
+    names = set()
+    for expected, name in listed:
+        names.add(name)
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts:
+            problems.append(f"{name}: listed in {MANIFEST} but outside the case folder")
+            continue
+        path = case_dir / rel
+        if not path.is_file():
+            problems.append(f"{name}: missing (listed in {MANIFEST})")
+        elif file_sha256(path) != expected:
+            problems.append(f"{name}: changed (its SHA-256 differs from {MANIFEST})")
+    extra = [name for name in case_files(case_dir) if name not in names]
+    problems += [f"{name}: extra file, not in {MANIFEST}" for name in extra]
+    return problems
+
+
+def _check_audit(case_dir: Path) -> list[str]:
+    log = case_dir / AUDIT_LOG
+    ok, _line, message = verify_chain(log)
+    problems = [] if ok else [message]
+    if not (case_dir / CASE_DB).is_file():
+        return problems
+    try:
+        with CaseStore.open(case_dir, read_only=True) as store:
+            stored = store.audit_lines()
+    except (CaseError, sqlite3.Error) as e:  # a damaged database is a finding, not a crash
+        return [*problems, f"{CASE_DB}: cannot be read to compare the audit table: {e}"]
+    lines = read_lines(log)
+    for number, (line, row) in enumerate(zip(lines, stored, strict=False), start=1):
+        if line != row:
+            return [*problems, f"{AUDIT_LOG} line {number}: differs from the audit table in {CASE_DB}"]
+    if len(lines) != len(stored):
+        number = min(len(lines), len(stored)) + 1
+        problems.append(
+            f"{AUDIT_LOG} line {number}: the log has {len(lines)} events,"
+            f" the audit table in {CASE_DB} has {len(stored)}"
+        )
+    return problems
+
+
+def verify_case(case_dir: Path) -> VerifyResult:
+    case_dir = Path(case_dir)
+    if not case_dir.is_dir():
+        return VerifyResult(False, [f"{case_dir}: not a folder"])
+    problems = _check_manifest(case_dir) + _check_audit(case_dir)
+    return VerifyResult(not problems, problems)
