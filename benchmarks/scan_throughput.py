@@ -48,8 +48,10 @@ def build_corpus(root: Path, gigabytes: float) -> int:
         d = ImageDraw.Draw(img)
         for _ in range(40):
             x, y = rng.randrange(1600), rng.randrange(1200)
-            d.ellipse((x, y, x + rng.randrange(20, 400), y + rng.randrange(20, 400)),
-                      fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+            d.ellipse(
+                (x, y, x + rng.randrange(20, 400), y + rng.randrange(20, 400)),
+                fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)),
+            )
         p = root / f"pics/{i % 10}/img{i:04d}.jpg"
         p.parent.mkdir(parents=True, exist_ok=True)
         img.save(p, quality=90)
@@ -86,16 +88,31 @@ def run_hashlib(root: Path, jobs: int) -> None:
 
 
 def run_hashdeep(root: Path) -> None:
-    subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(root)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["hashdeep", "-c", "md5,sha1,sha256", "-r", str(root)], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def run_triage(root: Path, jobs: int) -> None:
     out = Path(tempfile.mkdtemp(prefix="triage-bench-case-")) / "case"
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "triage", "scan", str(root), "--out", str(out), "--case-number", "BENCH",
-             "--examiner", "benchmark", "--jobs", str(jobs), "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "triage",
+                "scan",
+                str(root),
+                "--out",
+                str(out),
+                "--case-number",
+                "BENCH",
+                "--examiner",
+                "benchmark",
+                "--jobs",
+                str(jobs),
+                "--quiet",
+            ],
             stdout=subprocess.DEVNULL,
         )
         if proc.returncode not in (0, 1):

@@ -35,8 +35,19 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 
 
 def scan(evidence: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run("scan", *evidence, "--out", str(out), "--case-number", "C-2026-001", "--examiner", "J. Doe",
-               "--jobs", "2", *extra)
+    return run(
+        "scan",
+        *evidence,
+        "--out",
+        str(out),
+        "--case-number",
+        "C-2026-001",
+        "--examiner",
+        "J. Doe",
+        "--jobs",
+        "2",
+        *extra,
+    )
 
 
 def md5_of(path: str) -> str:
@@ -231,8 +242,15 @@ def test_version_and_every_command_has_help_with_an_example():
 
 def test_evidence_ids_and_multiple_items(tmp_path):
     out = tmp_path / "case"
-    proc = scan([str(DATA / "mbr_fat_ext2.dd"), str(REPO / "examples" / "evidence" / "case2")], out,
-                "--evidence-id", "DISK-A", "--evidence-id", "FOLDER-B", "--no-evidence-hash")
+    proc = scan(
+        [str(DATA / "mbr_fat_ext2.dd"), str(REPO / "examples" / "evidence" / "case2")],
+        out,
+        "--evidence-id",
+        "DISK-A",
+        "--evidence-id",
+        "FOLDER-B",
+        "--no-evidence-hash",
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert [e["id"] for e in report["evidence"]] == ["DISK-A", "FOLDER-B"]

@@ -42,3 +42,10 @@ def test_crash_hang_and_exception_are_per_item_failures():
     assert isinstance(got["hang"], WorkerFailure) and "timed out" in got["hang"].message
     assert isinstance(got["raise"], WorkerFailure)
     assert got["raise"].message == "ValueError: bad input"
+
+
+def test_a_run_of_crashing_items_does_not_stop_the_pool():
+    items = [WorkItem(i, ("crash", 0), 30) for i in range(12)] + [WorkItem("last", ("ok", 5), 30)]
+    got = dict(run_pool(behave, items, jobs=2))
+    assert all(isinstance(got[i], WorkerFailure) for i in range(12))
+    assert got["last"] == 10

@@ -120,7 +120,7 @@ class Location:
 
     def child(self, member: str) -> Location:
         """The location of a member inside this entry (an archive member, an embedded picture)."""
-        return replace(self, members=self.members + (member,))
+        return replace(self, members=(*self.members, member))
 
     @classmethod
     def parse(cls, text: str) -> Location:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.case.store import CaseStore
@@ -181,7 +181,9 @@ def _record_setup(
             segments=list(ev.info.segments),
             stored_md5=ev.info.stored_md5,
             stored_sha1=ev.info.stored_sha1,
-            volumes=[str(v.label) + "@" + str(v.offset) + "(" + (v.fs_type or "-") + ")" for v in ev.info.volumes],
+            volumes=[
+                str(v.label) + "@" + str(v.offset) + "(" + (v.fs_type or "-") + ")" for v in ev.info.volumes
+            ],
         )
 
 
@@ -214,13 +216,15 @@ def _list_entries(
         on_progress(progress)
 
 
-def _jobs(store: CaseStore, opened: Sequence[Evidence], options: ScanOptions) -> Iterator[WorkItem]:
+def _jobs(
+    pending: Sequence[tuple[int, Entry]], opened: Sequence[Evidence], options: ScanOptions
+) -> Iterator[WorkItem]:
     if options.hash_evidence:
         for ev in opened:
             if ev.info.kind != "folder":
                 timeout = options.timeout + ev.info.size / options.min_rate
                 yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
-    for entry_id, entry in store.pending_entries():
+    for entry_id, entry in pending:
         job = HashJob(entry.ref, options.media_only, options.perceptual, options.decode_policy)
         timeout = options.timeout + entry.size / options.min_rate
         yield WorkItem(("entry", entry_id, entry.size), job, timeout)
@@ -238,8 +242,16 @@ def _hash_and_match(
     progress.stage = "hashing"
     stored = {ev.info.evidence_id: ev.info for ev in opened}
     results: list[tuple[int, FileHashes, Sequence[Match]]] = []
+    # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
+    # idles at the end while another finishes one big video (longest-processing-time rule).
+    pending = sorted(store.pending_entries(), key=lambda item: (-item[1].size, item[0]))
+    # A deleted name whose metadata is gone has no content to read: it is listed (flag
+    # "no-meta"), not hashed, and not counted as an error.
+    to_read = [(i, e) for i, e in pending if "no-meta" not in e.flags]
+    results.extend((i, FileHashes(size_read=0), ()) for i, e in pending if "no-meta" in e.flags)
+    progress.files_done += len(results)
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(store, opened, options), options.jobs):
+    for key, value in run_pool(process, _jobs(to_read, opened, options), options.jobs):
         if key[0] == "medium":
             _record_medium(store, stored[key[1]], value)
             continue
@@ -270,7 +282,9 @@ def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) 
     """Compare the medium's computed hashes with those stored in the container (E01)."""
     if isinstance(value, WorkerFailure):
         store.record_error(None, info.evidence_id, f"evidence hashing failed: {value.message}")
-        store.set_evidence_hashes(info.evidence_id, md5=None, sha1=None, sha256=None, verification="not computed")
+        store.set_evidence_hashes(
+            info.evidence_id, md5=None, sha1=None, sha256=None, verification="not computed"
+        )
         return
     stored = [(info.stored_md5, value.md5), (info.stored_sha1, value.sha1)]
     stored = [(s.lower(), c) for s, c in stored if s]
@@ -292,7 +306,3 @@ def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) 
         sha256=value.sha256,
         verification=verification,
     )
-
-
-def with_jobs(options: ScanOptions, jobs: int | None) -> ScanOptions:
-    return options if jobs is None else replace(options, jobs=jobs)

@@ -18,8 +18,9 @@ from triage.locator import Location
 class SourceSpec:
     """How to open an evidence source again, in any process.
 
-    ``kind`` is one of ``folder``, ``raw``, ``splitraw``, ``ewf``; ``paths`` are the absolute
-    paths of every segment in order (one for a folder or a plain raw image).
+    ``kind`` is one of ``folder``, ``raw``, ``splitraw``, ``ewf``, ``vhdi``, ``vmdk``, ``qcow``;
+    ``paths`` are the absolute paths of every segment in order (one for a folder or a plain raw
+    image; for a virtual disk the image first, then its parent chain).
     """
 
     kind: str
@@ -44,7 +45,7 @@ class EvidenceInfo:
 
     evidence_id: str
     source: str  # the path the examiner gave
-    kind: str  # folder | raw | splitraw | ewf
+    kind: str  # folder | raw | splitraw | ewf | vhdi | vmdk | qcow
     size: int  # logical bytes of the medium (0 for a folder)
     segments: tuple[str, ...] = ()
     stored_md5: str | None = None  # E01 stored hashes
@@ -69,6 +70,9 @@ class EntryRef:
     inode: int | None = None
     attr_type: int | None = None
     attr_id: int | None = None
+    #: A volume inside a container file system: the APFS volume's index in its container
+    #: (from 0; ``fs_type`` is ``apfs`` and ``volume_offset`` the container's offset).
+    volume_index: int | None = None
 
 
 @dataclass(frozen=True)

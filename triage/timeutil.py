@@ -14,7 +14,7 @@ def iso_utc(seconds: int | float | None, nanos: int = 0) -> str | None:
     if not seconds and not nanos:
         return None
     whole = int(seconds or 0)
-    frac_ns = nanos + int(round(((seconds or 0) - whole) * 1e9))
+    frac_ns = nanos + round(((seconds or 0) - whole) * 1e9)
     try:
         base = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     except (OverflowError, OSError, ValueError):

@@ -12,6 +12,7 @@ opened once per worker, not per file); that is why items are addresses, not hand
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -20,8 +21,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from triage.errors import TriageError
+
 #: A worker function takes the item's payload and returns a picklable result.
 WorkerFn = Callable[[Any], Any]
+
+#: Fresh workers in a row that may die before they are even ready; then the pool gives up, since
+#: the fault is the environment (a worker cannot start), not a hostile file.
+MAX_STILLBORN = 4
+_READY = "ready"
 
 #: Modules the fork server imports once, so each worker starts with them loaded.
 _PRELOAD = ("triage.worker",)
@@ -42,7 +50,11 @@ class WorkerFailure:
 
 
 def _worker_main(conn: Connection, fn: WorkerFn) -> None:
-    """Loop in the child: receive a payload, send back ``(ok, result_or_message)``."""
+    """Loop in the child: say it is ready, then receive a payload, send back ``(ok, result)``."""
+    try:
+        conn.send(_READY)
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             payload = conn.recv()
@@ -69,11 +81,17 @@ class _Worker:
         child.close()
         self.item: WorkItem | None = None
         self.deadline = 0.0
+        self.ready = False
 
     def assign(self, item: WorkItem) -> None:
+        """Send an item. A worker that died before it could take it is noticed by the caller's
+        wait (its sentinel is ready), so a broken pipe here is not an error of its own."""
         self.item = item
         self.deadline = time.monotonic() + item.timeout
-        self.conn.send(item.payload)
+        try:
+            self.conn.send(item.payload)
+        except (BrokenPipeError, ConnectionResetError):
+            self.deadline = time.monotonic()
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -82,10 +100,8 @@ class _Worker:
         self.conn.close()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, OSError):
             self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
         self.proc.join(2)
         if self.proc.is_alive():
             self.proc.kill()
@@ -113,6 +129,7 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
     source = iter(items)
     workers = [_Worker(ctx, fn) for _ in range(max(1, jobs))]
     exhausted = False
+    stillborn = 0  # workers in a row that died before finishing any item
     try:
         while True:
             for w in workers:
@@ -135,10 +152,15 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
                 failure: str | None = None
                 if w.conn in ready:
                     try:
-                        ok, value = w.conn.recv()
+                        message = w.conn.recv()
                     except (EOFError, OSError):
                         failure = _death_message(w)
                     else:
+                        if message == _READY:
+                            w.ready = True
+                            stillborn = 0
+                            continue
+                        ok, value = message
                         w.item = None
                         yield item.key, (value if ok else WorkerFailure(value))
                         continue
@@ -148,6 +170,10 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
                     failure = f"timed out after {item.timeout:.0f} s; worker stopped"
                 if failure is not None:
                     w.kill()
+                    if not w.ready:
+                        stillborn += 1
+                        if stillborn >= MAX_STILLBORN:
+                            raise TriageError(f"worker processes cannot start or keep failing: {failure}")
                     workers[i] = _Worker(ctx, fn)
                     yield item.key, WorkerFailure(failure)
     finally:

@@ -64,3 +64,29 @@ def regular_files(lines: list[FlsLine]) -> set[tuple[str, str, bool]]:
             continue
         out.add(("/" + ln.path, ln.meta, ln.deleted))
     return out
+
+
+def our_listing(evidence, sector: int = 512) -> dict[int, set[tuple[str, str, bool]]]:
+    """Our entries as fls shows them: per partition offset in sectors, ``(path, meta, deleted)``.
+    TSK prints control characters in names as ``^``; ours are mapped the same way."""
+    ours: dict[int, set[tuple[str, str, bool]]] = {}
+    for e in evidence.entries():
+        path = re.sub(r"[\x00-\x1f]", "^", e.path)
+        ours.setdefault(e.location.volume.offset // sector, set()).add((path, e.inode, e.deleted))
+    return ours
+
+
+def assert_same_as_fls(evidence, fls_text: str) -> None:
+    """Every file system fls listed has exactly fls's regular files, and nothing else is listed."""
+    sections = parse_fls(fls_text)
+    assert sections, "no fls section parsed"
+    ours = our_listing(evidence)
+    for offset, lines in sections.items():
+        want = regular_files(lines)
+        got = ours.get(offset, set())
+        assert got == want, (
+            f"offset {offset}: missing {sorted(want - got)[:5]}, extra {sorted(got - want)[:5]}"
+        )
+    assert set(ours) <= set(sections), (
+        f"listed from file systems fls did not list: {set(ours) - set(sections)}"
+    )

@@ -9,6 +9,7 @@ rewrites a name. Output formats (reports, the audit log) need valid Unicode inst
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -81,17 +82,8 @@ ENTRY_COLUMNS = (
 
 
 def ref_to_json(ref: EntryRef) -> str:
-    return dumps(
-        {
-            "source": {"kind": ref.source.kind, "paths": list(ref.source.paths)},
-            "fs_path": ref.fs_path,
-            "volume_offset": ref.volume_offset,
-            "fs_type": ref.fs_type,
-            "inode": ref.inode,
-            "attr_type": ref.attr_type,
-            "attr_id": ref.attr_id,
-        }
-    )
+    """Every field of the reference, so a field added to EntryRef is never silently dropped."""
+    return dumps(dataclasses.asdict(ref))
 
 
 def ref_from_json(text: str) -> EntryRef:

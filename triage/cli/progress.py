@@ -82,16 +82,22 @@ def progress_printer(enabled: bool = True) -> Iterator[Callable[[ScanProgress], 
             last[0] = now
             fps, bps, _ = _rates(p)
             if p.stage == "listing":
-                bar.update(task, description="listing", total=None,
-                           detail=f"{p.files_total:,} files, {_mb(p.bytes_total)}")
+                bar.update(
+                    task,
+                    description="listing",
+                    total=None,
+                    detail=f"{p.files_total:,} files, {_mb(p.bytes_total)}",
+                )
             else:
                 bar.update(
                     task,
                     description=p.stage,
                     total=max(1, p.bytes_total),
                     completed=p.bytes_done,
-                    detail=(f"{p.files_done:,}/{p.files_total:,} files {fps:,.0f}/s {bps / 1e6:,.1f} MB/s "
-                            f"· {p.matches:,} matches · {p.errors:,} errors"),
+                    detail=(
+                        f"{p.files_done:,}/{p.files_total:,} files {fps:,.0f}/s {bps / 1e6:,.1f} MB/s "
+                        f"· {p.matches:,} matches · {p.errors:,} errors"
+                    ),
                 )
 
         yield rich_cb

@@ -14,8 +14,14 @@ from triage.reports import verify_case, write_reports
 
 @click.command("report")
 @click.argument("case_dir", type=click.Path(path_type=Path))
-@click.option("--format", "formats", multiple=True, default=("json", "html"), show_default=True,
-              help="Report format to write (json, html). Repeatable.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    default=("json", "html"),
+    show_default=True,
+    help="Report format to write (json, html). Repeatable.",
+)
 def report_cmd(case_dir: Path, formats: tuple[str, ...]) -> None:
     """Write the reports of CASE_DIR again from its case.sqlite (and renew the manifest).
 

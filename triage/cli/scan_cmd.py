@@ -16,33 +16,83 @@ from triage.workers import default_jobs
 
 @click.command("scan")
 @click.argument("evidence", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--hashset", "hashsets", multiple=True, metavar="FILE",
-              help="Known-hash set (plain list, md5sum/sha256sum output, CSV). Repeatable.")
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="Case folder to create (must not hold a case already).")
+@click.option(
+    "--hashset",
+    "hashsets",
+    multiple=True,
+    metavar="FILE",
+    help="Known-hash set (plain list, md5sum/sha256sum output, CSV). Repeatable.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Case folder to create (must not hold a case already).",
+)
 @click.option("--case-number", required=True, help="Case number for the custody record.")
 @click.option("--examiner", required=True, help="Examiner's name for the custody record.")
 @click.option("--agency", default=None, help="Agency or lab.")
 @click.option("--notes", default=None, help="Free-text notes recorded in the case.")
-@click.option("--evidence-id", "evidence_ids", multiple=True, metavar="ID",
-              help="Evidence id for each EVIDENCE in order (default EV1, EV2, ...).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=None,
-              help="Worker processes (default: CPU count).")
+@click.option(
+    "--evidence-id",
+    "evidence_ids",
+    multiple=True,
+    metavar="ID",
+    help="Evidence id for each EVIDENCE in order (default EV1, EV2, ...).",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 256), default=None, help="Worker processes (default: CPU count)."
+)
 @click.option("--media-only", is_flag=True, help="Hash only pictures and videos (by content signature).")
 @click.option("--no-evidence-hash", is_flag=True, help="Do not hash whole disk images (faster, less proof).")
-@click.option("--pdq-distance", type=click.IntRange(0, 256), default=MatchPolicy.pdq_max_distance,
-              show_default=True, help="Largest PDQ Hamming distance reported as a perceptual match.")
-@click.option("--pdq-quality", type=click.IntRange(0, 100), default=MatchPolicy.pdq_min_quality,
-              show_default=True, help="Smallest PDQ quality of a file's hash that may match.")
-@click.option("--phash-distance", type=click.IntRange(0, 64), default=MatchPolicy.phash_max_distance,
-              show_default=True, help="Largest pHash Hamming distance reported as a match.")
-@click.option("--timeout", type=click.FloatRange(1, None), default=120.0, show_default=True,
-              help="Seconds a worker may spend on one file (plus 1 s per 2 MB) before it is stopped.")
+@click.option(
+    "--pdq-distance",
+    type=click.IntRange(0, 256),
+    default=MatchPolicy.pdq_max_distance,
+    show_default=True,
+    help="Largest PDQ Hamming distance reported as a perceptual match.",
+)
+@click.option(
+    "--pdq-quality",
+    type=click.IntRange(0, 100),
+    default=MatchPolicy.pdq_min_quality,
+    show_default=True,
+    help="Smallest PDQ quality of a file's hash that may match.",
+)
+@click.option(
+    "--phash-distance",
+    type=click.IntRange(0, 64),
+    default=MatchPolicy.phash_max_distance,
+    show_default=True,
+    help="Largest pHash Hamming distance reported as a match.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, None),
+    default=120.0,
+    show_default=True,
+    help="Seconds a worker may spend on one file (plus 1 s per 2 MB) before it is stopped.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary (errors still shown).")
-def scan_cmd(evidence: tuple[str, ...], hashsets: tuple[str, ...], out: Path, case_number: str,
-             examiner: str, agency: str | None, notes: str | None, evidence_ids: tuple[str, ...],
-             jobs: int | None, media_only: bool, no_evidence_hash: bool, pdq_distance: int,
-             pdq_quality: int, phash_distance: int, timeout: float, quiet: bool) -> None:
+def scan_cmd(
+    evidence: tuple[str, ...],
+    hashsets: tuple[str, ...],
+    out: Path,
+    case_number: str,
+    examiner: str,
+    agency: str | None,
+    notes: str | None,
+    evidence_ids: tuple[str, ...],
+    jobs: int | None,
+    media_only: bool,
+    no_evidence_hash: bool,
+    pdq_distance: int,
+    pdq_quality: int,
+    phash_distance: int,
+    timeout: float,
+    quiet: bool,
+) -> None:
     """Scan EVIDENCE (disk images: raw/dd, split raw, E01; or folders) into a new case folder.
 
     Finds every file (deleted ones too), detects pictures and videos by content, hashes them
@@ -66,8 +116,15 @@ def scan_cmd(evidence: tuple[str, ...], hashsets: tuple[str, ...], out: Path, ca
     )
     case = CaseInfo(case_number=case_number, examiner=examiner, agency=agency, notes=notes)
     with progress_printer(enabled=not quiet) as on_progress:
-        result = scan(list(zip(evidence, ids, strict=True)), hashsets, out, case, options,
-                      command_line=["triage", *sys.argv[1:]], on_progress=on_progress)
+        result = scan(
+            list(zip(evidence, ids, strict=True)),
+            hashsets,
+            out,
+            case,
+            options,
+            command_line=["triage", *sys.argv[1:]],
+            on_progress=on_progress,
+        )
     if not quiet:
         click.echo(
             f"{result.files:,} files ({result.media_files:,} pictures/videos, {_size(result.bytes)}) "

@@ -1,4 +1,5 @@
-"""Evidence sources, opened read-only: folders, raw/split-raw images and E01 sets.
+"""Evidence sources, opened read-only: folders, raw/split-raw images, E01 sets and virtual
+disks (VHD/VHDX, VMDK, QCOW); APFS is read inside any of them.
 
 :data:`OPENERS` is the one table of formats: ``(name, detect, open)``. Detection sees the
 path and its first bytes and says yes or no; the first yes opens. A detector that raises is
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from triage.errors import EvidenceError, UsageError
-from triage.evidence import disk, ewf, folder, rawimage
+from triage.evidence import disk, ewf, folder, qcow, rawimage, vhdi, vmdk
 from triage.evidence.reader import read_entry
 from triage.locator import valid_evidence_id
 from triage.records import Entry, EvidenceInfo, SourceSpec
@@ -51,6 +52,9 @@ Opener = Callable[[Path, str], Evidence]
 OPENERS: list[tuple[str, Detector, Opener]] = [
     ("folder", folder.detect_folder, folder.FolderEvidence),
     ("ewf", ewf.detect_ewf, disk.open_ewf),
+    ("vhdi", vhdi.detect_vhdi, disk.open_virtual(vhdi.FORMAT)),
+    ("vmdk", vmdk.detect_vmdk, disk.open_virtual(vmdk.FORMAT)),
+    ("qcow", qcow.detect_qcow, disk.open_virtual(qcow.FORMAT)),
     ("splitraw", rawimage.detect_splitraw, disk.open_splitraw),
     ("raw", rawimage.detect_raw, disk.open_raw),
 ]
@@ -91,7 +95,8 @@ def open_evidence(path: str | os.PathLike, evidence_id: str) -> Evidence:
 
 
 def iter_medium(spec: SourceSpec, chunk_size: int = 1 << 22) -> Iterator[bytes]:
-    """The whole logical medium (raw: segments concatenated; E01: the media data), for hashing."""
+    """The whole logical medium (raw: segments concatenated; E01: the media data; a virtual
+    disk: the disk its guest saw, parents applied), for hashing."""
     if spec.kind == "folder":
         raise EvidenceError("a folder has no single medium to hash")
     return disk.iter_image_medium(spec, chunk_size)

@@ -1,9 +1,12 @@
-"""Disk images (raw, split raw, E01): image → volume system → file systems → entries.
+"""Disk images (raw, split raw, E01, VHD/VHDX, VMDK, QCOW): image → volume system → file
+systems → entries.
 
 One class serves every container: the container modules only turn segment files into a TSK
 image (:func:`open_image`), and everything above that (partitions, file systems, the walk) is
 the same. Opening lists the partition table and opens each file system at once, so a file
-that is not a disk image fails in :func:`open_disk` with one clear line.
+that is not a disk image fails in :func:`open_disk` with one clear line. Where TSK finds no
+file system, an APFS container is looked for (:mod:`triage.evidence.apfs`), so APFS is read
+inside any container.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from pathlib import Path
 import pytsk3
 
 from triage.errors import EvidenceError
-from triage.evidence import ewf, rawimage
+from triage.evidence import apfs, ewf, qcow, rawimage, vdisk, vhdi, vmdk
 from triage.evidence.tskwalk import FsWalker
 from triage.evidence.volumes import OpenVolume, scan_volumes
 from triage.records import Entry, EvidenceInfo, SourceSpec
+
+#: Virtual-disk formats by SourceSpec kind.
+VIRTUAL: dict[str, vdisk.Format] = {f.kind: f for f in (vhdi.FORMAT, vmdk.FORMAT, qcow.FORMAT)}
 
 
 def open_image(spec: SourceSpec) -> pytsk3.Img_Info:
@@ -27,6 +33,8 @@ def open_image(spec: SourceSpec) -> pytsk3.Img_Info:
         return rawimage.RawImgInfo(spec.paths)
     if spec.kind == "ewf":
         return ewf.EwfImgInfo(ewf.open_ewf(spec.paths))
+    if spec.kind in VIRTUAL:
+        return vdisk.VDiskImgInfo(vdisk.VirtualDisk(VIRTUAL[spec.kind], spec.paths))
     raise EvidenceError(f"not a disk image source kind: {spec.kind}")
 
 
@@ -35,6 +43,8 @@ def iter_image_medium(spec: SourceSpec, chunk_size: int) -> Iterator[bytes]:
         return rawimage.iter_raw(spec.paths, chunk_size)
     if spec.kind == "ewf":
         return ewf.iter_ewf(spec.paths, chunk_size)
+    if spec.kind in VIRTUAL:
+        return vdisk.iter_vdisk(VIRTUAL[spec.kind], spec.paths, chunk_size)
     raise EvidenceError(f"no medium to read for source kind: {spec.kind}")
 
 
@@ -47,6 +57,7 @@ class DiskEvidence:
         self._img = open_image(spec)
         try:
             slots, self._volumes, vol_warnings = scan_volumes(self._img)
+            slots, self._apfs, vol_warnings = apfs.find_containers(self._img, slots, vol_warnings)
         except OSError as e:
             self._img.close()
             raise EvidenceError(f"cannot read disk image {source}: {' '.join(str(e).split())[:200]}") from e
@@ -59,7 +70,7 @@ class DiskEvidence:
             source=str(source),
             kind=spec.kind,
             size=int(self._img.get_size()),
-            segments=spec.paths,
+            segments=tuple(extra.pop("segments", spec.paths)),
             volumes=tuple(slots),
             **extra,
         )
@@ -69,8 +80,11 @@ class DiskEvidence:
         return list(self._volumes)
 
     def entries(self) -> Iterator[Entry]:
-        for vol in self._volumes:
-            walker = FsWalker(vol, self.info.evidence_id, self.spec)
+        walkers: list[FsWalker | apfs.ApfsWalker] = [
+            FsWalker(vol, self.info.evidence_id, self.spec) for vol in self._volumes
+        ]
+        walkers += [apfs.ApfsWalker(vol, self.info.evidence_id, self.spec) for vol in self._apfs]
+        for walker in walkers:
             try:
                 yield from walker.entries()
             finally:
@@ -79,6 +93,7 @@ class DiskEvidence:
 
     def close(self) -> None:
         self._volumes = []
+        self._apfs = []
         self._img.close()
 
 
@@ -107,3 +122,14 @@ def open_ewf(path: Path, evidence_id: str) -> DiskEvidence:
     finally:
         handle.close()
     return DiskEvidence(path, evidence_id, spec, stored_md5=md5, stored_sha1=sha1, details=details)
+
+
+def open_virtual(fmt: vdisk.Format):
+    """The opener for one virtual-disk format (its parent chain is resolved here, once)."""
+
+    def opener(path: Path, evidence_id: str) -> DiskEvidence:
+        paths, details, files = vdisk.resolve_chain(fmt, path)
+        spec = SourceSpec(fmt.kind, tuple(paths))
+        return DiskEvidence(path, evidence_id, spec, details=tuple(details), segments=tuple(files))
+
+    return opener

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytsk3
 
 from triage.errors import EvidenceError
-from triage.evidence import disk
+from triage.evidence import apfs, disk
 from triage.evidence.folder import read_folder_file
 from triage.evidence.volumes import open_fs
 from triage.records import EntryRef, SourceSpec
@@ -28,7 +28,7 @@ MAX_FILE_SYSTEMS = 16
 
 _pid = os.getpid()
 _images: OrderedDict[SourceSpec, pytsk3.Img_Info] = OrderedDict()
-_file_systems: OrderedDict[tuple[SourceSpec, int, str], pytsk3.FS_Info] = OrderedDict()
+_file_systems: OrderedDict[tuple[SourceSpec, int, str], object] = OrderedDict()  # TSK or APFS
 
 
 def _check_pid() -> None:
@@ -59,11 +59,15 @@ def clear_cache() -> None:
     _images.clear()
 
 
-def _file_system(ref: EntryRef) -> pytsk3.FS_Info:
+def _image(ref: EntryRef) -> pytsk3.Img_Info:
     _check_pid()
     if ref.volume_offset is None or ref.fs_type is None:
         raise EvidenceError("entry reference names no file system")
-    img = _lru_get(_images, ref.source, lambda: disk.open_image(ref.source), MAX_IMAGES)
+    return _lru_get(_images, ref.source, lambda: disk.open_image(ref.source), MAX_IMAGES)
+
+
+def _file_system(ref: EntryRef) -> pytsk3.FS_Info:
+    img = _image(ref)
     key = (ref.source, ref.volume_offset, ref.fs_type)
 
     def make() -> pytsk3.FS_Info:
@@ -97,6 +101,9 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         return
     if ref.inode is None:
         raise EvidenceError("deleted name with no metadata left: content cannot be recovered")
+    if ref.fs_type == apfs.FS_TYPE:
+        yield from _read_apfs(ref, chunk_size)
+        return
     fs = _file_system(ref)
     try:
         f = fs.open_meta(inode=ref.inode)
@@ -127,3 +134,49 @@ def _attr_size(f: pytsk3.File, attr_type: int, attr_id: int | None) -> int:
         if int(info.type) == attr_type and (attr_id is None or int(info.id) == attr_id):
             return int(info.size)
     raise EvidenceError(f"meta address {f.info.meta.addr}: no attribute {attr_type}-{attr_id}")
+
+
+def _apfs_volume(ref: EntryRef):
+    """The APFS volume ``ref`` names, its container opened once per process and image."""
+    if ref.volume_index is None:
+        # never guess: volume 0 of a multi-volume container would be another volume's file
+        raise EvidenceError("APFS entry reference names no volume index")
+    img = _image(ref)
+    index = ref.volume_index
+    key = (ref.source, ref.volume_offset, f"apfs/{index}")
+
+    def make():
+        try:
+            container = apfs.open_container(img, ref.volume_offset, int(img.get_size()) - ref.volume_offset)
+            volume = container.get_volume(index)
+        except apfs.ERRORS as e:
+            raise EvidenceError(
+                f"cannot open APFS volume {index} at offset {ref.volume_offset}: {_line(e)}"
+            ) from e
+        if volume.is_locked():
+            raise EvidenceError(f"APFS volume {index} at offset {ref.volume_offset} is encrypted")
+        return container, volume
+
+    return _lru_get(_file_systems, key, make, MAX_FILE_SYSTEMS)[1]
+
+
+def _read_apfs(ref: EntryRef, chunk_size: int) -> Iterator[bytes]:
+    volume = _apfs_volume(ref)
+    try:
+        entry = volume.get_file_entry_by_identifier(ref.inode)
+        size = int(entry.size)
+    except apfs.ERRORS as e:
+        raise EvidenceError(f"cannot open APFS file identifier {ref.inode}: {_line(e)}") from e
+    offset = 0
+    while offset < size:
+        n = min(chunk_size, size - offset)
+        try:
+            data = entry.read_buffer_at_offset(n, offset)
+        except apfs.ERRORS as e:
+            raise EvidenceError(
+                f"cannot read APFS file identifier {ref.inode} at byte {offset}: {_line(e)}"
+            ) from e
+        if not data:
+            raise EvidenceError(f"APFS file identifier {ref.inode}: content ends at byte {offset} of {size}")
+        offset += len(data)
+        yield data
