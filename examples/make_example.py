@@ -87,11 +87,49 @@ def build_case2(helpers) -> Path:
     return root
 
 
+def build_known_hashes(helpers) -> Path:
+    """``examples/known-hashes.csv``: the lab's known set for the demo.
+
+    * K-0001: the MD5 of the deleted ``harbour.jpg`` in case1.dd (an exact match on a deleted file);
+    * K-0002: the SHA-256 of ``garden.jpg`` in case2 (an exact match);
+    * K-0003: the PDQ of a *resized and recompressed* copy of ``wallpaper.jpg`` (a perceptual
+      match: the bytes differ, so only PDQ finds it, reported with its distance);
+    * K-0004/5: hashes of pictures that are not in the evidence (no match).
+    """
+    import io
+
+    from PIL import Image
+
+    from triage.hashing.file import hash_chunks
+
+    render = {path: (seed, fmt, cap) for path, seed, fmt, cap in CASE1 + CASE2}
+    harbour = _render(helpers, *render["/DCIM/100TRIP/harbour.jpg"])
+    garden = _render(helpers, *render["garden.jpg"])
+    wallpaper = Image.open(io.BytesIO(_render(helpers, *render["/Pictures/wallpaper.jpg"])))
+    buf = io.BytesIO()
+    wallpaper.resize((wallpaper.width * 3 // 2, wallpaper.height * 3 // 2)).save(buf, "JPEG", quality=70)
+    near = hash_chunks([buf.getvalue()])
+    other1 = hash_chunks([_render(helpers, 901, "JPEG", "other")])
+    other2 = hash_chunks([_render(helpers, 902, "PNG", "unrelated")])
+    rows = [
+        "id,category,name,md5,sha256,pdq",
+        f"K-0001,1,harbour scene,{hashlib.md5(harbour).hexdigest()},,",
+        f"K-0002,2,garden scene,,{hashlib.sha256(garden).hexdigest()},",
+        f"K-0003,1,wallpaper (resized copy),,,{near.pdq}",
+        f"K-0004,1,not in evidence,{other1.md5},,{other1.pdq}",
+        f"K-0005,2,not in evidence,,{other2.sha256},",
+    ]
+    out = HERE / "known-hashes.csv"
+    out.write_text("# Example known-hash set for the triage demo (benign generated pictures).\n" + "\n".join(rows) + "\n")
+    return out
+
+
 def main() -> None:
     helpers = _fixture_helpers()
     OUT.mkdir(parents=True, exist_ok=True)
     case1 = build_case1(helpers)
     case2 = build_case2(helpers)
+    print(build_known_hashes(helpers))
     print(f"{case1}: {case1.stat().st_size} bytes, md5 {hashlib.md5(case1.read_bytes()).hexdigest()}")
     for p in sorted(case2.rglob("*")):
         if p.is_file():
