@@ -125,8 +125,8 @@ def test_missing_file_folder_and_unknown_format(data_dir: Path, tmp_path: Path) 
         load_hashset(tmp_path / "nope.txt")
     with pytest.raises(HashSetError, match="is a folder"):
         load_hashset(tmp_path)
-    with pytest.raises(HashSetError, match="unknown hash-set format 'nsrl'"):
-        load_hashset(data_dir / "plain-md5.txt", format="nsrl")
+    with pytest.raises(HashSetError, match="unknown hash-set format 'nope'"):
+        load_hashset(data_dir / "plain-md5.txt", format="nope")
 
 
 def test_large_plain_list_loads_fast(tmp_path: Path) -> None:
@@ -198,8 +198,6 @@ def test_shared_ilook_sets_read_as_csv(testdata: Path) -> None:
 
 
 def test_shared_files_outside_this_scope_fail_cleanly(testdata: Path) -> None:
-    with pytest.raises(HashSetError, match=r"hashdeep.txt line 1: not a recognised hash-set format"):
-        load_hashset(testdata / "hashsets" / "hashdeep.txt")
     with pytest.raises(HashSetError, match=r"sample.jpg: a binary file"):
         load_hashset(testdata / "hashsets" / "sample.jpg")
     with pytest.raises(HashSetError, match=r"sample.c line 1: not a recognised"):

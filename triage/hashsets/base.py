@@ -139,3 +139,8 @@ class HashSetReader(Protocol):
         Raises HashSetError (via :func:`fail`) naming the line on the first malformed one.
         """
         ...
+
+
+def fail_at(source: Source, offset: int, message: str) -> HashSetError:
+    """A HashSetError naming the file and a byte offset: binary formats have no lines."""
+    return HashSetError(f"{source.display} byte offset {offset}: {message}")

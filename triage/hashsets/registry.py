@@ -1,9 +1,11 @@
 """The one table of hash-set readers, tried in order; the plain-list fallback goes last.
 
 Adding a format means one reader module, one line in :data:`READERS`, one sample file and the
-contract tests in ``tests/hashsets/test_contract.py``. Specific formats come before general ones:
-a CSV header is unmistakable, ``md5deep -z`` lines start with a size, ``md5sum`` lines have a
-name after the hash, and a bare hash per line is what is left.
+contract tests in ``tests/hashsets/test_hashset_contract.py``. Specific formats come before
+general ones: binary signatures first, then headers that name one format (hashdeep, NSRL,
+HashKeeper), then line shapes (vPDQ, PDQ), then any CSV header naming a hash column;
+``md5deep -z`` lines start with a size, ``md5sum`` lines have a name after the hash, and a bare
+hash per line is what is left.
 """
 
 from __future__ import annotations
@@ -11,13 +13,37 @@ from __future__ import annotations
 import logging
 
 from triage.errors import HashSetError
-from triage.hashsets import csvset, md5deep_size, plain, sumfile
+from triage.hashsets import (
+    csvset,
+    encase,
+    hashdeep,
+    hashkeeper,
+    md5deep_size,
+    nsrl,
+    pdqlist,
+    plain,
+    rdsv3,
+    sumfile,
+    vics,
+    vpdq,
+    zipped,
+)
 from triage.hashsets.base import HashSetReader, Sniff, shorten
 from triage.hashsets.source import Source
 
 log = logging.getLogger(__name__)
 
 READERS: tuple[HashSetReader, ...] = (
+    encase.READER,  # binary, by signature
+    rdsv3.READER,  # SQLite signature + RDSv3 names in the schema page
+    zipped.READER,  # zip signature; the member is detected with this table
+    vics.CAID,  # JSON OData envelope with a UK/CAID data model
+    vics.VICS,  # JSON OData envelope
+    hashdeep.READER,  # '%%%% HASHDEEP-1.0'
+    nsrl.READER,  # the exact NSRLFile.txt header (before csv, which would also take it)
+    hashkeeper.READER,  # the HashKeeper .hsh/.hke header (before csv)
+    vpdq.READER,  # 'frame,quality,pdq,seconds'
+    pdqlist.READER,  # 'pdq,quality[,id]', or declared/.pdq
     csvset.READER,
     md5deep_size.READER,
     sumfile.READER,

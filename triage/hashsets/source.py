@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from triage.errors import HashSetError
 from triage.hashsets.base import Directives, Sniff, algorithm_named, fail, normalise, shorten
@@ -30,16 +32,21 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 class Source:
     """An open hash-set file. Use as a context manager; read lines at most once."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, stream: BinaryIO | None = None) -> None:
+        """``stream`` (optional) reads an already open binary stream instead of ``path``: a
+        member of a zip archive, whose ``path`` is then the archive's."""
         self.path = path
         self.display = display
         self.directives = Directives()
         self._sha = hashlib.sha256()
         self._started = False
-        try:
-            self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()/__exit__
-        except OSError as e:
-            raise HashSetError(f"{display}: cannot open: {e.strerror or e}") from e
+        if stream is not None:
+            self._fh = stream
+        else:
+            try:
+                self._fh = open(path, "rb")  # noqa: SIM115 - closed by close()/__exit__
+            except OSError as e:
+                raise HashSetError(f"{display}: cannot open: {e.strerror or e}") from e
         self.head = self._read(HEAD_BYTES)
         self.utf16 = self.head.startswith(_UTF16_BOMS)
 
@@ -76,7 +83,30 @@ class Source:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes in order, the head first, for binary formats. Once only; every
+        byte passes through the digest."""
+        return self._chunks()
+
+    def stat_key(self) -> tuple[int, int]:
+        """``(size, mtime_ns)`` of the file now: readers that open the file a second time (zip,
+        SQLite) compare it before and after, so a set that changed while being read is an error
+        rather than a digest that describes other bytes than the hashes loaded."""
+        st = os.fstat(self._fh.fileno())
+        return st.st_size, st.st_mtime_ns
+
     # ------------------------------------------------------------------ text
+    def text(self) -> Iterator[str]:
+        """The whole text in decoded pieces of any length (no line splitting), BOM removed: for
+        formats such as JSON whose records need not sit on lines of their own."""
+        codec = "utf-16" if self.utf16 else "utf-8-sig"
+        decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        for chunk in self._chunks():
+            if piece := decoder.decode(chunk):
+                yield piece
+        if piece := decoder.decode(b"", final=True):
+            yield piece
+
     def lines(self) -> Iterator[tuple[int, str]]:
         """Every physical line as ``(number, text)``, 1-based, without BOM or line end."""
         return _numbered(_decode(self._chunks(), self.utf16, final=True))
