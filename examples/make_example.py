@@ -120,7 +120,9 @@ def build_known_hashes(helpers) -> Path:
         f"K-0005,2,not in evidence,,{other2.sha256},",
     ]
     out = HERE / "known-hashes.csv"
-    out.write_text("# Example known-hash set for the triage demo (benign generated pictures).\n" + "\n".join(rows) + "\n")
+    out.write_text(
+        "# Example known-hash set for the triage demo (benign generated pictures).\n" + "\n".join(rows) + "\n"
+    )
     return out
 
 
