@@ -73,6 +73,15 @@ class EntryRef:
     #: A volume inside a container file system: the APFS volume's index in its container
     #: (from 0; ``fs_type`` is ``apfs`` and ``volume_offset`` the container's offset).
     volume_index: int | None = None
+    #: An entry inside this one: the chain of archive members / embedded pictures below the
+    #: top entry (as in ``Location.members``), read by expanding the top entry again.
+    members: tuple[str, ...] = ()
+    #: Carved data: ``(absolute byte offset in the medium, length)``; nothing else is needed
+    #: to read it again.
+    byte_range: tuple[int, int] | None = None
+    #: For a folder file: the size listed, so a file changed since the listing is refused
+    #: instead of being hashed under the listed name (``inode`` holds its st_ino).
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,17 @@ class DecodePolicy:
 
 
 @dataclass(frozen=True)
+class FrameHash:
+    """One sampled video frame, vPDQ style: the frame's number from 0, its time in seconds
+    (frame number / frame rate, as the vPDQ reference computes it), PDQ hex and quality."""
+
+    frame: int
+    timestamp: float
+    pdq: str  # 64 hex digits
+    quality: int
+
+
+@dataclass(frozen=True)
 class FileHashes:
     """Everything computed from one entry's bytes. ``error`` is a one-line per-file problem;
     the digests stay valid when only the picture decode failed."""
@@ -136,6 +156,53 @@ class FileHashes:
     pdq_quality: int | None = None
     phash: str | None = None  # 16 hex digits (imagehash)
     error: str | None = None
+    #: Files found inside this one (archive members, embedded pictures), flat, each with the
+    #: chain of member names below this entry; empty when nothing was expanded.
+    children: tuple[ChildFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChildFile:
+    """A file inside an entry: an archive member (at any depth) or an embedded picture.
+
+    ``members`` is the chain below the top entry, e.g. ``("inner.zip", "photos/c.jpg")``;
+    ``flags`` holds facts such as ``encrypted`` (listed, not read) or ``embedded``."""
+
+    members: tuple[str, ...]
+    size: int
+    mtime: str | None
+    flags: tuple[str, ...]
+    hashes: FileHashes
+
+
+@dataclass(frozen=True)
+class CarvedFile:
+    """A picture carved from unallocated space, validated by decoding it."""
+
+    offset: int  # absolute byte offset in the medium
+    length: int
+    kind: str  # jpeg | png | gif
+    hashes: FileHashes
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Limits on expanding archives, recorded in the case settings. Reaching one is recorded on
+    the top entry as its error (the members read so far are kept), never a crash.
+
+    ``max_ratio`` applies per archive once its expanded bytes pass ``ratio_floor`` (small
+    archives of text compress well and are no threat)."""
+
+    expand: bool = True
+    max_depth: int = 5
+    max_total_bytes: int = 4 * 1024**3
+    max_ratio: int = 200
+    ratio_floor: int = 16 * 1024**2
+    spool_bytes: int = 32 * 1024**2  # larger archives/members spill to a temporary file
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    frames: tuple[FrameHash, ...] = ()  # sampled video frames (vPDQ); empty for pictures
 
 
 # --------------------------------------------------------------------------- hash sets, matches
@@ -168,6 +235,9 @@ class HashSetInfo:
     entries: int
     counts: tuple[tuple[str, int], ...] = ()  # entries per algorithm
     name: str = ""
+    role: str = "alert"  # alert (known material) | ignore (known good, e.g. NSRL)
+    built_at: str | None = None  # UTC time the compiled index holding it was built
+    index: str | None = None  # path of the compiled index it was read from, None for a raw set
 
 
 @dataclass(frozen=True)
@@ -183,6 +253,7 @@ class Match:
     entry_id: str | None = None
     category: str | None = None
     name: str | None = None
+    role: str = "alert"  # the set's role: alert, or ignore (known good)
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,17 @@ def iso_utc(seconds: int | float | None, nanos: int = 0) -> str | None:
     """
     if not seconds and not nanos:
         return None
+    if not 0 <= nanos < 1_000_000_000:  # corrupt metadata: keep the seconds, drop the fraction
+        nanos = 0
     whole = int(seconds or 0)
     frac_ns = nanos + round(((seconds or 0) - whole) * 1e9)
+    whole, frac_ns = whole + frac_ns // 1_000_000_000, frac_ns % 1_000_000_000
     try:
         base = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     except (OverflowError, OSError, ValueError):
         return None
-    if frac_ns:
-        digits = f"{frac_ns // 100:07d}".rstrip("0")
-        return f"{base}.{digits}Z"
-    return base + "Z"
+    digits = f"{frac_ns // 100:07d}".rstrip("0")  # 100 ns resolution (NTFS); none if it rounds to 0
+    return f"{base}.{digits}Z" if digits else base + "Z"
 
 
 def now_utc() -> str:

@@ -30,6 +30,8 @@ WorkerFn = Callable[[Any], Any]
 #: the fault is the environment (a worker cannot start), not a hostile file.
 MAX_STILLBORN = 4
 _READY = "ready"
+#: No single item may keep a worker longer than this (seconds), whatever its size claims.
+MAX_TIMEOUT = 24 * 3600.0
 
 #: Modules the fork server imports once, so each worker starts with them loaded.
 _PRELOAD = ("triage.worker",)
@@ -87,7 +89,8 @@ class _Worker:
         """Send an item. A worker that died before it could take it is noticed by the caller's
         wait (its sentinel is ready), so a broken pipe here is not an error of its own."""
         self.item = item
-        self.deadline = time.monotonic() + item.timeout
+        # A size read from hostile metadata can ask for an absurd timeout: clamp it.
+        self.deadline = time.monotonic() + min(max(item.timeout, 0.0), MAX_TIMEOUT)
         try:
             self.conn.send(item.payload)
         except (BrokenPipeError, ConnectionResetError):
@@ -167,7 +170,8 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
                 elif w.proc.sentinel in ready:
                     failure = _death_message(w)
                 elif time.monotonic() >= w.deadline:
-                    failure = f"timed out after {item.timeout:.0f} s; worker stopped"
+                    limit = min(item.timeout, MAX_TIMEOUT)
+                    failure = f"timed out after {limit:.0f} s; worker stopped"
                 if failure is not None:
                     w.kill()
                     if not w.ready:

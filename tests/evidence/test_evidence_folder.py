@@ -34,7 +34,7 @@ def test_symlinks_are_not_followed(tree):
     entries = list(ev.entries())
     # a folder's files come before its sub-folders' files; names sorted
     assert [e.path for e in entries] == ["/notes.txt", "/DCIM/a.jpg", "/DCIM/sub/b.png"]
-    assert ev.warnings == []
+    assert ev.warnings == ["3 symbolic link(s) listed in the folder were not followed"]
 
 
 def test_entries_and_content(tree):
@@ -67,3 +67,31 @@ def test_undecodable_names_survive(tmp_path):
     assert entry.path == "/" + name
     assert "%FF" in str(entry.location)
     assert Location.parse(str(entry.location)).path == entry.path
+
+
+def test_a_file_changed_after_listing_is_refused_not_misattributed(tmp_path):
+    from triage.errors import EvidenceError
+
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "swap.txt").write_bytes(b"listed content!!")
+    (root / "grow.txt").write_bytes(b"small")
+    ev = open_evidence(root, "EV1")
+    entries = {e.path: e for e in ev.entries()}
+    (root / "swap.txt").unlink()
+    (root / "swap.txt").write_bytes(b"other content!")  # a new file under the listed name
+    with open(root / "grow.txt", "ab") as f:
+        f.write(b"x" * 100_000)
+    for name, reason in (("/swap.txt", "replaced|changed size"), ("/grow.txt", "changed size")):
+        with pytest.raises(EvidenceError, match=reason):
+            b"".join(read_entry(entries[name].ref))
+
+
+def test_special_files_are_reported_not_read(tmp_path):
+    root = tmp_path / "ev"
+    root.mkdir()
+    os.mkfifo(root / "pipe")
+    (root / "a.txt").write_bytes(b"a")
+    ev = open_evidence(root, "EV1")
+    assert [e.path for e in ev.entries()] == ["/a.txt"]
+    assert ev.warnings == ["not read: /pipe is a named pipe (FIFO)"]

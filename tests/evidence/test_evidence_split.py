@@ -25,3 +25,12 @@ def test_split_raw_namings(testdata, tmp_path, suffixes):
     assert ev.info.segments == tuple(str(p) for p in segments)
     assert hashlib.md5(b"".join(iter_medium(ev.spec))).hexdigest() == hashlib.md5(raw).hexdigest()
     assert_same_as_fls(ev, (testdata / "expected" / "sleuthkit_image.dd.txt").read_text(encoding="utf-8"))
+
+
+def test_a_missing_middle_segment_is_an_error_not_a_short_disk(tmp_path):
+    from triage.errors import EvidenceError
+
+    for i in (0, 2):
+        (tmp_path / f"disk.{i:03d}").write_bytes(b"\0" * 4096)
+    with pytest.raises(EvidenceError, match=r"disk\.001 is missing"):
+        open_evidence(tmp_path / "disk.000", "EV1")

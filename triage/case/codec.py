@@ -89,6 +89,8 @@ def ref_to_json(ref: EntryRef) -> str:
 def ref_from_json(text: str) -> EntryRef:
     data = json.loads(text)
     src = data.pop("source")
+    # JSON has no tuples; the record's sequence fields are tuples (hashable, comparable).
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     return EntryRef(source=SourceSpec(src["kind"], tuple(src["paths"])), **data)
 
 

@@ -18,10 +18,12 @@ INSERT_ENTRY = (
     f"INSERT INTO entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})"
 )
 INSERT_AUDIT = "INSERT INTO audit (seq, time, action, details, prev_sha256, line) VALUES (?, ?, ?, ?, ?, ?)"
+#: state 1 "hashed"; 2 "failed": an error and no digest (read failure, worker crash or timeout).
 UPDATE_RESULT = """
-UPDATE entries SET state = 1, size_read = ?, md5 = ?, sha1 = ?, sha256 = ?, media_type = ?, media_kind = ?,
-       width = ?, height = ?, pdq = ?, pdq_quality = ?, phash = ?, error = ?
-WHERE id = ? AND state != 1
+UPDATE entries SET state = CASE WHEN ?12 IS NOT NULL AND ?4 IS NULL AND ?2 IS NULL THEN 2 ELSE 1 END,
+       size_read = ?1, md5 = ?2, sha1 = ?3, sha256 = ?4, media_type = ?5, media_kind = ?6,
+       width = ?7, height = ?8, pdq = ?9, pdq_quality = ?10, phash = ?11, error = ?12
+WHERE id = ?13 AND state = 0
 """
 INSERT_MATCH = """
 INSERT INTO matches (entry, kind, algorithm, distance, hashset, file_hash, known_hash, known_entry_id,

@@ -16,6 +16,7 @@ Why these choices:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,6 +71,9 @@ class CaseStore(CaseReader):
                     f"{case_dir} already holds a case ({name}); choose a new case folder,"
                     " a previous run's records are never overwritten"
                 )
+        if any(case_dir.iterdir()):
+            # The manifest covers every file in the folder: unrelated files must not be in it.
+            raise CaseError(f"{case_dir} is not empty; give a new or empty folder for the case")
         conn = connect(case_dir / CASE_DB, "rwc")
         store = cls(case_dir, conn)
         try:
@@ -273,14 +277,29 @@ class CaseStore(CaseReader):
     # ------------------------------------------------------------------ audit
 
     def audit(self, action: str, **details: object) -> dict[str, Any]:
-        """Append one event to the audit table and to ``audit.jsonl``; returns the event."""
-        with self._tx() as c:
-            last = c.execute("SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq = last["seq"] + 1 if last else 1
-            prev = auditlog.line_sha256(last["line"]) if last else auditlog.GENESIS
-            line = auditlog.encode_event(seq, now_utc(), action, dict(details), prev)
-            c.execute(INSERT_AUDIT, audit_row(line))
-            auditlog.append_line(self._audit_path, line)  # durable before the row commits
+        """Append one event to the audit table and to ``audit.jsonl``; returns the event.
+
+        The line is made durable before the row commits. If the commit then fails (or Ctrl-C
+        lands in between), the line is taken back out of the log, so the next event does not
+        reuse its sequence number and the chain stays whole.
+        """
+        size_before = self._audit_path.stat().st_size if self._audit_path.exists() else 0
+        seq = 0
+        try:
+            with self._tx() as c:
+                last = c.execute("SELECT seq, line FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                seq = last["seq"] + 1 if last else 1
+                prev = auditlog.line_sha256(last["line"]) if last else auditlog.GENESIS
+                line = auditlog.encode_event(seq, now_utc(), action, dict(details), prev)
+                c.execute(INSERT_AUDIT, audit_row(line))
+                auditlog.append_line(self._audit_path, line)
+        except BaseException:
+            committed = seq and self._conn.execute("SELECT 1 FROM audit WHERE seq = ?", (seq,)).fetchone()
+            if not committed and self._audit_path.exists() and self._audit_path.stat().st_size > size_before:
+                with open(self._audit_path, "r+b") as f:
+                    f.truncate(size_before)
+                    os.fsync(f.fileno())
+            raise
         return json.loads(line)
 
     def _recover_audit(self) -> None:

@@ -6,6 +6,8 @@ on stderr and the exit code from :mod:`triage.errors`; nothing else in triage pr
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 import click
@@ -13,7 +15,7 @@ import click
 from triage import __version__
 from triage.cli.report_cmd import report_cmd, verify_cmd
 from triage.cli.scan_cmd import scan_cmd
-from triage.errors import TriageError, exit_code_for
+from triage.errors import EXIT_ERROR, TriageError, exit_code_for
 
 EPILOG = """\b
 Exit codes: 0 finished, no match; 1 finished with matches; 2 error (bad arguments,
@@ -39,23 +41,39 @@ cli.add_command(verify_cmd)
 
 
 def main() -> None:
-    """Console entry point: run the group, turn TriageErrors into one line and an exit code."""
+    """Console entry point: run the group, turn errors into one line and an exit code.
+
+    Exit 1 means "finished with matches", so nothing else may ever exit 1: an unexpected
+    exception is a bug, reported in one line with exit 2 (the traceback only with
+    TRIAGE_DEBUG=1). Ctrl-C ends with SIGINT itself, so a calling shell script stops too.
+    """
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.ClickException as e:
         e.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("triage: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("triage: interrupted; the case folder holds what was finished", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_ERROR)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("triage: interrupted; the case folder keeps what was finished", err=True)
+        _die_by_sigint()
     except TriageError as e:
         click.echo(f"triage: error: {_one_line(str(e))}", err=True)
         sys.exit(exit_code_for(e))
+    except Exception as e:
+        if os.environ.get("TRIAGE_DEBUG"):
+            raise
+        click.echo(f"triage: internal error: {type(e).__name__}: {_one_line(str(e))}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def _die_by_sigint() -> None:
+    """Exit the way a shell expects of an interrupted program: killed by SIGINT (status 130)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    sys.exit(130)  # pragma: no cover - only where the signal is not delivered
 
 
 def _one_line(text: str) -> str:

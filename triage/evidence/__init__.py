@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
@@ -79,8 +80,15 @@ def open_evidence(path: str | os.PathLike, evidence_id: str) -> Evidence:
     if not valid_evidence_id(evidence_id):
         raise UsageError(f"invalid evidence id {evidence_id!r}: use 1-64 letters, digits, '.', '_' or '-'")
     p = Path(path)
-    if not p.exists():
-        raise EvidenceError(f"evidence not found: {p}")
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise EvidenceError(f"evidence not found: {p}") from None
+    except OSError as e:
+        raise EvidenceError(f"cannot read evidence {p}: {e.strerror}") from e
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISBLK(mode)):
+        # A FIFO or character device would block or never end; it is not a disk image.
+        raise EvidenceError(f"not a file, folder or block device: {p}")
     head = _head(p)
     for name, detect, opener in OPENERS:
         try:

@@ -24,6 +24,14 @@ def detect_folder(path: Path, head: bytes) -> bool:
     return path.is_dir()
 
 
+_SPECIAL = {
+    stat.S_IFIFO: "named pipe (FIFO)",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+}
+
+
 def _ns_time(ns: int) -> str | None:
     return iso_utc(ns // 1_000_000_000, ns % 1_000_000_000)
 
@@ -44,6 +52,7 @@ class FolderEvidence:
         except OSError as e:
             raise EvidenceError(f"cannot read folder {self.root}: {e.strerror}") from e
         seen = {(st.st_dev, st.st_ino)}
+        links = 0
         stack: list[tuple[str, str]] = [(self.root, "")]
         while stack:
             folder, rel = stack.pop()
@@ -71,7 +80,14 @@ class FolderEvidence:
                     subdirs.append((item.path, relpath))
                 elif stat.S_ISREG(mode):
                     yield self._entry(eid, item.path, relpath, st)
+                elif stat.S_ISLNK(mode):
+                    links += 1
+                else:
+                    kind = _SPECIAL.get(stat.S_IFMT(mode), "special file")
+                    self.warnings.append(f"not read: {relpath} is a {kind}")
             stack.extend(reversed(subdirs))
+        if links:
+            self.warnings.append(f"{links} symbolic link(s) listed in the folder were not followed")
 
     def _entry(self, eid: str, abspath: str, relpath: str, st: os.stat_result) -> Entry:
         birth = getattr(st, "st_birthtime_ns", None)
@@ -83,7 +99,7 @@ class FolderEvidence:
             path=relpath,
             size=st.st_size,
             deleted=False,
-            ref=EntryRef(source=self.spec, fs_path=abspath),
+            ref=EntryRef(source=self.spec, fs_path=abspath, inode=st.st_ino, size=st.st_size),
             mtime=_ns_time(st.st_mtime_ns),
             atime=_ns_time(st.st_atime_ns),
             ctime=_ns_time(st.st_ctime_ns),
@@ -94,19 +110,49 @@ class FolderEvidence:
         """Nothing is held open between calls."""
 
 
-def read_folder_file(path: str, chunk_size: int) -> Iterator[bytes]:
-    """Read a listed file without following a symlink swapped in since the listing."""
+def _open_noatime(path: str) -> int:
+    """Open read-only without following a symlink swapped in since the listing, and without
+    updating the access time (O_NOATIME needs the file's owner or CAP_FOWNER; retry without)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    if noatime:
+        try:
+            return os.open(path, flags | noatime)
+        except PermissionError:
+            pass
+    return os.open(path, flags)
+
+
+def read_folder_file(
+    path: str, chunk_size: int, *, inode: int | None = None, size: int | None = None
+) -> Iterator[bytes]:
+    """Read exactly the file that was listed: same inode, same size, regular file.
+
+    A file replaced, grown or shrunk between listing and reading would otherwise be hashed
+    under the listed name; that is refused with an error naming what changed.
+    """
     try:
-        fd = os.open(path, flags)
+        fd = _open_noatime(path)
     except OSError as e:
         raise EvidenceError(f"cannot open {path}: {e.strerror}") from e
     with os.fdopen(fd, "rb") as f:
-        while True:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise EvidenceError(f"{path} is no longer a regular file")
+        if inode is not None and st.st_ino != inode:
+            raise EvidenceError(f"{path} was replaced since it was listed (inode {inode} -> {st.st_ino})")
+        if size is not None and st.st_size != size:
+            raise EvidenceError(f"{path} changed size since it was listed ({size} -> {st.st_size} bytes)")
+        remaining = size if size is not None else -1
+        while remaining:
             try:
-                chunk = f.read(chunk_size)
+                chunk = f.read(chunk_size if remaining < 0 else min(chunk_size, remaining))
             except OSError as e:
                 raise EvidenceError(f"cannot read {path}: {e.strerror}") from e
             if not chunk:
+                if remaining > 0:
+                    raise EvidenceError(f"{path} shrank while it was read ({remaining} bytes missing)")
                 return
+            if remaining > 0:
+                remaining -= len(chunk)
             yield chunk

@@ -89,6 +89,17 @@ def find_segments(path: Path) -> tuple[list[Path], bool]:
     while cur is not None and (path.parent / (stem + cur)).is_file():
         segments.append(path.parent / (stem + cur))
         cur = _next_suffix(cur)
+    # A missing middle segment would silently cut the disk short: look a few names further.
+    probe = cur
+    for _ in range(8):
+        if probe is None:
+            break
+        probe = _next_suffix(probe)
+        if probe is not None and (path.parent / (stem + probe)).is_file():
+            raise EvidenceError(
+                f"split image {path.name}: segment {stem + str(cur)} is missing"
+                f" but {stem + probe} exists; the set is incomplete"
+            )
     return segments, first != suffix
 
 

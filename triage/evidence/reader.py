@@ -97,7 +97,7 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     if ref.source.kind == "folder":
         if ref.fs_path is None:
             raise EvidenceError("folder entry reference has no path")
-        yield from read_folder_file(ref.fs_path, chunk_size)
+        yield from read_folder_file(ref.fs_path, chunk_size, inode=ref.inode, size=ref.size)
         return
     if ref.inode is None:
         raise EvidenceError("deleted name with no metadata left: content cannot be recovered")
@@ -180,3 +180,18 @@ def _read_apfs(ref: EntryRef, chunk_size: int) -> Iterator[bytes]:
             raise EvidenceError(f"APFS file identifier {ref.inode}: content ends at byte {offset} of {size}")
         offset += len(data)
         yield data
+
+
+def read_range(spec: SourceSpec, offset: int, length: int) -> bytes:
+    """``length`` bytes of the logical medium from ``offset`` (short at its end), through the
+    per-process image cache; for carving and for reading carved data again."""
+    _check_pid()
+    img = _lru_get(_images, spec, lambda: disk.open_image(spec), MAX_IMAGES)
+    size = int(img.get_size())
+    length = max(0, min(length, size - offset))
+    if length == 0:
+        return b""
+    try:
+        return img.read(offset, length)
+    except OSError as e:
+        raise EvidenceError(f"cannot read {length} bytes at offset {offset}: {_line(e)}") from e

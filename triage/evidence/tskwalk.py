@@ -130,13 +130,16 @@ class FsWalker:
         if self.is_ntfs:
             streams = []
             index = False
-            for attr in f:
-                ai = attr.info
-                atype = int(ai.type)
-                if atype == _NTFS_DATA:
-                    streams.append((ai.name, int(ai.id), int(ai.size)))
-                elif atype == _NTFS_IDXROOT:
-                    index = True
+            try:
+                for attr in f:
+                    ai = attr.info
+                    atype = int(ai.type)
+                    if atype == _NTFS_DATA:
+                        streams.append((ai.name, int(ai.id), int(ai.size)))
+                    elif atype == _NTFS_IDXROOT:
+                        index = True
+            except (OSError, ValueError) as e:  # a corrupt MFT entry costs its streams, not the walk
+                self._warn(f"cannot read the attributes of {path} ({meta_addr}): {e}")
             for aname, aid, asize in streams:
                 spath = f"{path}:{_decode(aname)}" if aname else path
                 text = f"{meta_addr}-{_NTFS_DATA}-{aid}"

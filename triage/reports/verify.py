@@ -74,6 +74,9 @@ def _check_audit(case_dir: Path) -> list[str]:
 def verify_case(case_dir: Path) -> VerifyResult:
     case_dir = Path(case_dir)
     if not case_dir.is_dir():
-        return VerifyResult(False, [f"{case_dir}: not a folder"])
+        raise CaseError(f"{case_dir}: not a folder")
+    if not (case_dir / CASE_DB).exists() and not (case_dir / AUDIT_LOG).exists():
+        # Nothing to verify is not the same as "changed": exit 2, not 3.
+        raise CaseError(f"{case_dir}: not a triage case folder (no {CASE_DB}, no {AUDIT_LOG})")
     problems = _check_manifest(case_dir) + _check_audit(case_dir)
     return VerifyResult(not problems, problems)

@@ -1,0 +1,68 @@
+"""Checks made before a scan creates anything, so bad input never leaves a half-made case.
+
+Each function raises :class:`~triage.errors.UsageError` with one line naming the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from triage.errors import UsageError
+from triage.records import CaseInfo
+
+
+def check_case_dir(case_dir: Path, evidence_paths: Sequence[str]) -> None:
+    """The case folder must be new or empty, and must not overlap any evidence.
+
+    Writing the case inside a folder being scanned would change the evidence and make the scan
+    list its own files; scanning a folder that holds the case would do the same.
+    """
+    out = Path(os.path.abspath(case_dir))
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {case_dir}: must be a new or empty folder (a case is never written over)")
+    for ev in evidence_paths:
+        src = Path(os.path.abspath(ev))
+        if out == src or src in out.parents:
+            raise UsageError(
+                f"--out {case_dir} is inside the evidence {ev}: the evidence must not be written to"
+            )
+        if out in src.parents:
+            raise UsageError(f"the evidence {ev} is inside the case folder {case_dir}")
+
+
+def check_case_info(case: CaseInfo) -> None:
+    """Custody fields are printed in reports and logs: no control characters, not blank."""
+    for label, value in (
+        ("--case-number", case.case_number),
+        ("--examiner", case.examiner),
+        ("--agency", case.agency),
+    ):
+        if value is None:
+            continue
+        if not value.strip():
+            raise UsageError(f"{label} must not be blank")
+        if not value.isprintable():
+            raise UsageError(f"{label} {value!r}: control characters are not allowed")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise UsageError(f"{label}: not valid text ({e.reason})") from e
+    if case.notes is not None:
+        try:
+            case.notes.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise UsageError(f"--notes: not valid text ({e.reason})") from e
+
+
+def unique_paths(paths: Sequence[str]) -> list[str]:
+    """The same hash set named twice (``a.csv`` and ``./a.csv``) is loaded once."""
+    seen: set[str] = set()
+    out = []
+    for p in paths:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
