@@ -159,6 +159,7 @@ class FileHashes:
     #: Files found inside this one (archive members, embedded pictures), flat, each with the
     #: chain of member names below this entry; empty when nothing was expanded.
     children: tuple[ChildFile, ...] = ()
+    frames: tuple[FrameHash, ...] = ()  # sampled video frames (vPDQ); empty for pictures
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,6 @@ class ArchiveLimits:
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-    frames: tuple[FrameHash, ...] = ()  # sampled video frames (vPDQ); empty for pictures
 
 
 # --------------------------------------------------------------------------- hash sets, matches
