@@ -255,3 +255,53 @@ def test_evidence_ids_and_multiple_items(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert [e["id"] for e in report["evidence"]] == ["DISK-A", "FOLDER-B"]
     assert {f["location"].split("/")[0] for f in report["files"]} == {"DISK-A", "FOLDER-B"}
+
+
+def test_case_folder_inside_folder_evidence_is_refused(tmp_path):
+    src = tmp_path / "evidence"
+    src.mkdir()
+    (src / "a.txt").write_bytes(b"a")
+    proc = scan([str(src)], src / "case")
+    assert proc.returncode == 2 and "inside the evidence" in proc.stderr
+    assert sorted(p.name for p in src.iterdir()) == ["a.txt"]  # nothing written into the evidence
+
+
+def test_non_empty_out_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "unrelated.txt").write_text("keep me")
+    proc = scan([str(DATA / "mbr_fat_ext2.dd")], out)
+    assert proc.returncode == 2 and "new or empty folder" in proc.stderr
+    assert [p.name for p in out.iterdir()] == ["unrelated.txt"]
+
+
+def test_reallocated_names_are_listed_but_not_attributed_content(tmp_path):
+    src = TESTDATA / "disk" / "dfir_ntfs" / "exfat_orphan.raw.gz"
+    if not src.exists():
+        pytest.skip("shared conformance corpus (<repo>/../shared/testdata) is absent")
+    import gzip
+
+    image = tmp_path / "exfat_orphan.raw"
+    image.write_bytes(gzip.decompress(src.read_bytes()))
+    out = tmp_path / "case"
+    proc = scan([str(image)], out, "--no-evidence-hash")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    realloc = [f for f in report["files"] if "realloc" in f["flags"]]
+    assert realloc and all(f["md5"] is None and f["error"] is None for f in realloc)
+
+
+def test_e01_whose_data_no_longer_matches_its_stored_hash_is_flagged(tmp_path):
+    data = bytearray((DATA / "mbr_fat_ext2.E01").read_bytes())
+    ev = tmp_path / "tampered.E01"
+    # Flip one byte inside the compressed chunk data (past the headers), as a damaged copy would.
+    pos = len(data) // 2
+    data[pos] ^= 0xFF
+    ev.write_bytes(bytes(data))
+    out = tmp_path / "case"
+    proc = scan([str(ev)], out)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["evidence"][0]["verification"] == "mismatch"
+    assert any("integrity" in e["message"] for e in report["errors"])
+    assert "failed its integrity check" in proc.stderr

@@ -11,7 +11,12 @@ A location is a chain from the evidence item down to the bytes::
     └── evidence id chosen by the examiner
 
     EV1/DCIM/IMG_0001.jpg                      a file in a folder (no volume, no meta address)
-    EV1/p1@32256(fat16)/a/b.zip#5>photos/c.jpg a member inside an archive (later issues)
+    EV1/p1@32256(fat16)/a/b.zip#5>photos/c.jpg a member inside an archive
+    EV1/p1@32256(fat16)/a/c.jpg#7>{exif-thumbnail}  a picture embedded in a picture
+    EV1/p1@32256(fat16)/$unalloc@52428800+34210(carved jpeg)
+                                               carved from the file system's unallocated space:
+                                               absolute byte offset in the disk image + length
+    EV1/$unalloc@1024+4096(carved png)         carved from disk space outside any partition
 
 Names come from the evidence, so they are hostile by default. In a path, ``%``, ``#``, ``>``,
 control characters, bidirectional-override characters and bytes that are not UTF-8 are written as
@@ -30,6 +35,7 @@ from triage.errors import UsageError
 
 _EVIDENCE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _VOLUME = re.compile(r"/([a-z]+[0-9]*)@([0-9]+)\(([a-z0-9_+.-]*)\)(?=/|#|>|$)")
+_CARVED = re.compile(r"/\$unalloc@([0-9]+)\+([0-9]+)\(carved ([a-z0-9]+)\)(?=>|$)")
 _META = re.compile(r"#([0-9]+(?:-[0-9]+)*)")
 # Bidirectional controls and other invisible format characters that can disguise a name.
 _INVISIBLE = set(range(0x200B, 0x2010)) | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
@@ -95,6 +101,19 @@ class Volume:
 
 
 @dataclass(frozen=True, order=True)
+class Carved:
+    """Carved bytes: absolute byte offset in the disk image (not in the volume, so the number
+    works directly with ``dd skip=``/``icat``-free tools), length, and the carved format."""
+
+    offset: int
+    length: int
+    kind: str
+
+    def __str__(self) -> str:
+        return f"/$unalloc@{self.offset}+{self.length}(carved {self.kind})"
+
+
+@dataclass(frozen=True, order=True)
 class Location:
     """Where an entry's bytes come from. ``str()`` renders it; :meth:`parse` reads it back."""
 
@@ -103,6 +122,7 @@ class Location:
     path: str = ""
     meta: str | None = None
     members: tuple[str, ...] = field(default=())
+    carved: Carved | None = None  # when set, ``path`` and ``meta`` are empty
 
     def __str__(self) -> str:
         parts = [self.evidence_id]
@@ -112,6 +132,10 @@ class Location:
         if self.volume is None and _VOLUME.match(path):
             # A folder whose first directory looks like a volume: keep the parse unambiguous.
             path = path.replace("@", "%40", 1)
+        if path.startswith("/$unalloc@"):
+            path = path.replace("@", "%40", 1)  # a real name that looks like a carved segment
+        if self.carved is not None:
+            path = str(self.carved)
         parts.append(path)
         if self.meta is not None:
             parts.append("#" + self.meta)
@@ -134,6 +158,11 @@ class Location:
         if vm:
             volume = Volume(vm.group(1), int(vm.group(2)), vm.group(3))
             pos = vm.end()
+        cm = _CARVED.match(text, pos)
+        if cm:
+            carved = Carved(int(cm.group(1)), int(cm.group(2)), cm.group(3))
+            members = text[cm.end() :].split(">")[1:]
+            return cls(evidence_id, volume, "", None, tuple(unquote_path(x) for x in members), carved)
         head, *members = text[pos:].split(">")
         meta = None
         if "#" in head:

@@ -23,14 +23,18 @@ from pathlib import Path
 from triage.case.store import CaseStore
 from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
-from triage.hashsets import LoadedHashSet, MatchIndex, load_hashset
+from triage.hashsets import MatchIndex, open_match_index
+from triage.inside import carve_items, record_carved, record_children
+from triage.integrity import verify_after
 from triage.locator import valid_evidence_id
+from triage.preflight import check_case_dir, check_case_info
 from triage.provenance import tool_info
-from triage.records import CaseInfo, DecodePolicy, Entry, FileHashes, Match, MatchPolicy
+from triage.records import ArchiveLimits, CaseInfo, DecodePolicy, Entry, FileHashes, Match, MatchPolicy
 from triage.reports import write_reports
+from triage.thumbnails import make_thumbnails
 from triage.timeutil import now_utc
 from triage.worker import HashJob, MediumHashes, MediumJob, process
-from triage.workers import WorkerFailure, WorkItem, default_jobs, run_pool
+from triage.workers import WorkerFailure, WorkItem, default_jobs, run_pool, warm_up
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ class ScanOptions:
     decode_policy: DecodePolicy = field(default_factory=DecodePolicy)
     match_policy: MatchPolicy = field(default_factory=MatchPolicy)
     formats: tuple[str, ...] = ("json", "html")
+    #: Off by default: see docs/formats.md (carving reads all unallocated space and repeats
+    #: every recoverable deleted file); ``--carve`` turns it on.
+    carve: bool = False
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    thumbnails: str = "blurred"  # none | blurred | clear (triage.thumbnails); recorded by that stage
+    verify_after: bool = False  # hash each disk image again after the scan (triage.integrity)
+    sign_key: str | None = None  # Ed25519 private key file that signs the manifest
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +68,8 @@ class ScanOptions:
             "timeout": self.timeout,
             "min_rate": self.min_rate,
             "formats": list(self.formats),
+            "carve": self.carve,
+            "archive_limits": self.archive_limits.as_dict(),
         }
 
 
@@ -85,6 +98,8 @@ class ScanResult:
     errors: int
     seconds: float
     reports: tuple[Path, ...]
+    #: Evidence ids whose computed hashes differ from those stored in the image (E01).
+    integrity_failures: tuple[str, ...] = ()
 
 
 ProgressFn = Callable[[Progress], None]
@@ -92,7 +107,7 @@ ProgressFn = Callable[[Progress], None]
 
 def scan(
     sources: Sequence[tuple[str, str]],
-    hashsets: Sequence[str],
+    hashsets: Sequence[str | tuple[str, str]],
     case_dir: Path,
     case: CaseInfo,
     options: ScanOptions,
@@ -100,7 +115,11 @@ def scan(
     command_line: Sequence[str],
     on_progress: ProgressFn | None = None,
 ) -> ScanResult:
-    """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``."""
+    """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``.
+
+    ``hashsets`` are raw set files or compiled indexes, each a path (an alert set) or a pair
+    of path and role (``alert`` or ``ignore``); see :func:`triage.hashsets.open_match_index`.
+    """
     started_clock = time.monotonic()
     ids = [eid for _, eid in sources]
     for eid in ids:
@@ -110,9 +129,11 @@ def scan(
         raise UsageError("evidence ids must be unique")
     if not sources:
         raise UsageError("no evidence given")
+    check_case_dir(case_dir, [path for path, _ in sources])
+    check_case_info(case)
+    warm_up()  # the workers' fork server imports its modules while we load sets and list
 
-    loaded = [load_hashset(p) for p in hashsets]
-    index = MatchIndex.build(loaded)
+    index = open_match_index([(h, "alert") if isinstance(h, str) else h for h in hashsets])
     opened: list[Evidence] = []
     try:
         for path, eid in sources:
@@ -120,7 +141,7 @@ def scan(
         store = CaseStore.create(case_dir, case, command_line=list(command_line), tool=tool_info())
         try:
             progress = Progress()
-            _record_setup(store, options, loaded, opened)
+            _record_setup(store, options, index, opened)
             _list_entries(store, opened, progress, on_progress)
         except BaseException:
             store.close()
@@ -130,12 +151,15 @@ def scan(
             ev.close()
     try:
         _hash_and_match(store, opened, index, options, progress, on_progress)
+        _after_hashing(store, opened, options, progress, on_progress)
         finished = now_utc()
         store.stage("scan", store.started_at, finished)
         store.finish(finished)
         summary = store.summary()
+        mismatched = tuple(e["id"] for e in store.evidence() if e.get("verification") == "mismatch")
         store.audit("scan finished", summary=summary)
-        reports = write_reports(case_dir, store, options.formats)
+        sign_key = Path(options.sign_key) if options.sign_key else None
+        reports = write_reports(case_dir, store, options.formats, sign_key=sign_key)
     except KeyboardInterrupt:
         store.audit("scan interrupted", files_done=progress.files_done, files_total=progress.files_total)
         raise
@@ -151,24 +175,29 @@ def scan(
         errors=summary["errors"],
         seconds=time.monotonic() - started_clock,
         reports=tuple(reports),
+        integrity_failures=mismatched,
     )
 
 
 def _record_setup(
-    store: CaseStore, options: ScanOptions, loaded: Sequence[LoadedHashSet], opened: Sequence[Evidence]
+    store: CaseStore, options: ScanOptions, index: MatchIndex, opened: Sequence[Evidence]
 ) -> None:
     store.set_setting("scan_options", options.as_dict())
     store.set_setting("decode_policy", options.decode_policy.as_dict())
     store.set_setting("match_policy", options.match_policy.as_dict())
     store.audit("scan started", options=options.as_dict())
-    for hs in loaded:
-        store.add_hashset(hs.info)
+    for info in index.infos:
+        store.add_hashset(info)
         store.audit(
             "hash set loaded",
-            path=hs.info.path,
-            sha256=hs.info.sha256,
-            format=hs.info.format,
-            entries=hs.info.entries,
+            path=info.path,
+            sha256=info.sha256,
+            format=info.format,
+            role=info.role,
+            entries=info.entries,
+            counts=dict(info.counts),
+            index=info.index,
+            built_at=info.built_at,
         )
     for ev in opened:
         store.add_evidence(ev.info)
@@ -217,15 +246,21 @@ def _list_entries(
 
 
 def _jobs(
-    pending: Sequence[tuple[int, Entry]], opened: Sequence[Evidence], options: ScanOptions
+    pending: Sequence[tuple[int, Entry]],
+    opened: Sequence[Evidence],
+    options: ScanOptions,
+    carving: Sequence[WorkItem] = (),
 ) -> Iterator[WorkItem]:
     if options.hash_evidence:
         for ev in opened:
             if ev.info.kind != "folder":
                 timeout = options.timeout + ev.info.size / options.min_rate
                 yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
+    yield from carving  # long items first, like the largest entries
     for entry_id, entry in pending:
-        job = HashJob(entry.ref, options.media_only, options.perceptual, options.decode_policy)
+        job = HashJob(
+            entry.ref, options.media_only, options.perceptual, options.decode_policy, options.archive_limits
+        )
         timeout = options.timeout + entry.size / options.min_rate
         yield WorkItem(("entry", entry_id, entry.size), job, timeout)
 
@@ -240,26 +275,74 @@ def _hash_and_match(
 ) -> None:
     started = now_utc()
     progress.stage = "hashing"
-    stored = {ev.info.evidence_id: ev.info for ev in opened}
     results: list[tuple[int, FileHashes, Sequence[Match]]] = []
     # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
     # idles at the end while another finishes one big video (longest-processing-time rule).
     pending = sorted(store.pending_entries(), key=lambda item: (-item[1].size, item[0]))
-    # A deleted name whose metadata is gone has no content to read: it is listed (flag
-    # "no-meta"), not hashed, and not counted as an error.
-    to_read = [(i, e) for i, e in pending if "no-meta" not in e.flags]
-    results.extend((i, FileHashes(size_read=0), ()) for i, e in pending if "no-meta" in e.flags)
+    # A deleted name whose metadata is gone has no content to read (flag "no-meta"); one whose
+    # metadata was reused by another file ("realloc") would read *that* file's bytes, which
+    # must not be attributed to this name (they are hashed under their own, allocated name).
+    # Both are listed with their flags, not hashed, and not counted as errors.
+    unread = {"no-meta", "realloc"}
+    to_read = [(i, e) for i, e in pending if not unread & set(e.flags)]
+    results.extend((i, FileHashes(size_read=0), ()) for i, e in pending if unread & set(e.flags))
     progress.files_done += len(results)
+    carving = carve_items(store, opened, options) if options.carve else []
+    try:
+        _collect(store, opened, index, options, progress, on_progress, to_read, carving, results)
+    finally:
+        store.record_results(results)  # what finished is kept, Ctrl-C or not
+    store.stage("hashing", started, now_utc())
+    progress.stage = "reporting"
+    if on_progress:
+        on_progress(progress)
+
+
+def _collect(
+    store: CaseStore,
+    opened: Sequence[Evidence],
+    index: MatchIndex,
+    options: ScanOptions,
+    progress: Progress,
+    on_progress: ProgressFn | None,
+    to_read: list[tuple[int, Entry]],
+    carving: list[WorkItem],
+    results: list[tuple[int, FileHashes, Sequence[Match]]],
+) -> None:
+    """Take results from the workers as they come; commit a batch every few hundred or 2 s."""
+    stored = {ev.info.evidence_id: ev.info for ev in opened}
+    by_id = dict(to_read)
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(to_read, opened, options), options.jobs):
+    for key, value in run_pool(process, _jobs(to_read, opened, options, carving), options.jobs):
         if key[0] == "medium":
             _record_medium(store, stored[key[1]], value)
+            continue
+        if key[0] == "carve":
+            _, eid, volume, _size = key
+            if isinstance(value, WorkerFailure):
+                where = volume or "outside partitions"
+                store.record_error(None, eid, f"carving {where} failed: {value.message}")
+                progress.errors += 1
+                continue
+            spec = next(ev.spec for ev in opened if ev.info.evidence_id == eid)
+            found = record_carved(store, spec, eid, volume, value, index, options.match_policy)
+            results.extend(found)
+            progress.files_total += len(found)
+            progress.files_done += len(found)
+            progress.matches += sum(len(m) for _, _, m in found)
             continue
         _, entry_id, size = key
         if isinstance(value, WorkerFailure):
             value = FileHashes(size_read=0, error=value.message)
         matches = index.match(value, options.match_policy) if value.error is None or value.sha256 else []
         results.append((entry_id, value, matches))
+        if value.children:
+            inner = record_children(store, by_id[entry_id], value, index, options.match_policy)
+            results.extend(inner)
+            progress.files_total += len(inner)
+            progress.files_done += len(inner)
+            progress.matches += sum(len(m) for _, _, m in inner)
+            progress.errors += sum(h.error is not None for _, h, _ in inner)
         progress.files_done += 1
         progress.bytes_done += size
         progress.matches += len(matches)
@@ -271,11 +354,28 @@ def _hash_and_match(
             last_commit = now
         if on_progress:
             on_progress(progress)
-    store.record_results(results)
-    store.stage("hashing", started, now_utc())
-    progress.stage = "reporting"
+
+
+def _after_hashing(
+    store: CaseStore,
+    opened: Sequence[Evidence],
+    options: ScanOptions,
+    progress: Progress,
+    on_progress: ProgressFn | None,
+) -> None:
+    """Custody stages that need the hashing done: thumbnails of matches, evidence hashed again."""
+    started = now_utc()
+    progress.stage = "thumbnails"
     if on_progress:
         on_progress(progress)
+    make_thumbnails(store, options.thumbnails, options.decode_policy)
+    store.stage("thumbnails", started, now_utc())
+    if options.verify_after and options.hash_evidence:
+        progress.stage = "verifying evidence"
+        if on_progress:
+            on_progress(progress)
+        verify_after(store, opened, jobs=options.jobs, timeout=options.timeout, min_rate=options.min_rate)
+    progress.stage = "reporting"
 
 
 def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) -> None:  # type: ignore[no-untyped-def]
@@ -294,6 +394,15 @@ def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) 
         verification = "verified"
     else:
         verification = "mismatch"
+        # The image no longer holds what was acquired: an evidence-level error, never silent.
+        store.record_error(
+            None,
+            info.evidence_id,
+            f"evidence integrity: the computed hashes of {info.evidence_id} do not match those stored"
+            " in the image (stored "
+            + ", ".join(f"{n} {v}" for n, v in (("MD5", info.stored_md5), ("SHA-1", info.stored_sha1)) if v)
+            + ")",
+        )
     store.set_evidence_hashes(
         info.evidence_id, md5=value.md5, sha1=value.sha1, sha256=value.sha256, verification=verification
     )

@@ -123,6 +123,15 @@ class DecodePolicy:
     pdq_squash: int = 512  # larger pictures are resampled to this square (nearest), as Meta's C++
     max_pixels: int = 200_000_000  # larger pictures are refused (decompression bomb)
     max_picture_bytes: int = 512 * 1024 * 1024  # larger files keep crypto hashes only
+    #: Hash the picture as displayed (EXIF orientation applied); False hashes the stored pixels,
+    #: as Meta's reference hasher does (cases made before this field reproduce with False).
+    exif_orientation: bool = True
+    #: Perceptual hashes computed for pictures (any of pdq, phash, dhash, ahash, whash).
+    algorithms: tuple[str, ...] = ("pdq", "phash")
+    dihedral: bool = True  # PDQ of the 8 rotations/mirrors too (pdqhash.compute_dihedral)
+    letterbox: bool = True  # PDQ of the picture with uniform borders removed, when it has any
+    #: Videos: one frame hashed every this many seconds (None: every frame); 0 or no PDQ: none.
+    video_every_seconds: float | None = 1.0
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -160,6 +169,18 @@ class FileHashes:
     #: chain of member names below this entry; empty when nothing was expanded.
     children: tuple[ChildFile, ...] = ()
     frames: tuple[FrameHash, ...] = ()  # sampled video frames (vPDQ); empty for pictures
+    #: EXIF orientation tag (1-8) of a picture that has one; the hashes are of the picture as
+    #: displayed when ``DecodePolicy.exif_orientation``.
+    orientation: int | None = None
+    #: PDQ of the 8 dihedral transforms as ``(transform, hex)``, "original" first (the same as
+    #: ``pdq``); names in triage.hashing.variants.DIHEDRAL_NAMES.
+    pdq_variants: tuple[tuple[str, str], ...] = ()
+    pdq_cropped: str | None = None  # PDQ with uniform borders (letterbox, padding) removed
+    pdq_cropped_quality: int | None = None
+    crop_box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) kept, in pixels
+    dhash: str | None = None  # 16 hex digits (imagehash)
+    ahash: str | None = None
+    whash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,9 +228,9 @@ class ArchiveLimits:
 
 # --------------------------------------------------------------------------- hash sets, matches
 
-HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash"]
+HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash", "dhash", "ahash", "whash"]
 EXACT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
-PERCEPTUAL_ALGORITHMS: tuple[str, ...] = ("pdq", "phash")
+PERCEPTUAL_ALGORITHMS: tuple[str, ...] = ("pdq", "phash", "dhash", "ahash", "whash")
 
 
 @dataclass(frozen=True)
@@ -254,6 +275,27 @@ class Match:
     category: str | None = None
     name: str | None = None
     role: str = "alert"  # the set's role: alert, or ignore (known good)
+    #: Which of the file's PDQ variants matched: a name in triage.hashing.variants.TRANSFORMS
+    #: ("original", "mirror", "rot90", ..., "cropped"); None for other matches.
+    transform: str | None = None
+    video: VideoMatchInfo | None = None  # for algorithm "vpdq": how the two videos overlap
+
+
+@dataclass(frozen=True)
+class VideoMatchInfo:
+    """A vPDQ video match (triage.hashing.video_match): shares of sampled frames of quality >= 50
+    that matched, both ways, and the query video's matched time ranges in seconds. The known
+    share depends on how densely each side was sampled (docs/video.md)."""
+
+    known_video: str  # the known video's name in the set (the vPDQ list's file stem)
+    query_share: float
+    known_share: float
+    ranges: tuple[tuple[float, float], ...]
+    query_frames: int
+    known_frames: int
+    query_matched: int
+    known_matched: int
+    mean_distance: float
 
 
 @dataclass(frozen=True)
@@ -262,7 +304,16 @@ class MatchPolicy:
 
     pdq_max_distance: int = 31
     pdq_min_quality: int = 50
-    phash_max_distance: int = 8
+    phash_max_distance: int = 5
+    #: The 64-bit thresholds are measured (docs/matching.md, benchmarks/robustness.py): the largest
+    #: distance at which distinct pictures of the robustness corpus collide in at most 1 pair in
+    #: 2,000. aHash and wHash collide even at 0 on flat drawings: identical hashes only.
+    dhash_max_distance: int = 2
+    ahash_max_distance: int = 0
+    whash_max_distance: int = 0
+    #: A video matches a known one when this share of its sampled frames matches (vPDQ frames:
+    #: PDQ distance <= pdq_max_distance, quality >= pdq_min_quality on both sides).
+    video_min_share: float = 0.8
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

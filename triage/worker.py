@@ -8,13 +8,21 @@ server, so the heavy imports (Pillow, numpy, pytsk3) happen once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from triage.errors import TriageError
 from triage.evidence import iter_medium, read_entry
+from triage.evidence.archives.expand import expand, worth_spooling
+from triage.evidence.carve import find_pictures
+from triage.evidence.reader import read_range
+from triage.hashing.decode import PictureDecodeError, decode_picture
 from triage.hashing.file import hash_chunks
-from triage.records import DecodePolicy, EntryRef, FileHashes, SourceSpec
+from triage.locator import Volume
+from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, FileHashes, SourceSpec
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,28 @@ class HashJob:
     media_only: bool
     perceptual: bool
     policy: DecodePolicy
+    #: Look inside (archives, embedded pictures) under these limits; None: never.
+    limits: ArchiveLimits | None = None
+
+
+@dataclass(frozen=True)
+class CarveJob:
+    """Carve pictures from byte runs of one area (a file system's unallocated space, or disk
+    space outside partitions). ``pieces`` are ``(offset, length, readable)``: candidates start in
+    ``[offset, offset+length)``, and up to ``readable`` bytes from ``offset`` may be read to
+    finish one (the rest of the same contiguous run)."""
+
+    spec: SourceSpec
+    volume: Volume | None
+    pieces: tuple[tuple[int, int, int], ...]
+    perceptual: bool
+    policy: DecodePolicy
+
+
+@dataclass(frozen=True)
+class CarveResult:
+    scanned: int  # bytes searched for headers
+    carved: tuple[CarvedFile, ...]
 
 
 @dataclass(frozen=True)
@@ -42,15 +72,77 @@ class MediumHashes:
     sha256: str
 
 
-def process(job: HashJob | MediumJob) -> FileHashes | MediumHashes:
+def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | CarveResult:
     """Run one job. A read error becomes a per-file error in the result, never an exception."""
     if isinstance(job, MediumJob):
         return _hash_medium(job.spec)
+    if isinstance(job, CarveJob):
+        return _carve(job)
     chunks = read_entry(job.ref)
-    try:
-        return hash_chunks(chunks, media_only=job.media_only, perceptual=job.perceptual, policy=job.policy)
-    except (TriageError, OSError) as e:
-        return FileHashes(size_read=0, error=f"read failed: {_one_line(e)}")
+
+    def hasher(data: Iterable[bytes], video_path: str | None = None) -> FileHashes:
+        return hash_chunks(
+            data,
+            media_only=job.media_only,
+            perceptual=job.perceptual,
+            policy=job.policy,
+            video_path=video_path,
+        )
+
+    # A folder file's video is read by OpenCV from its own path (no temporary copy); anything
+    # else (inside a disk image or an archive) is spooled to a temporary file by hash_chunks.
+    own_path = job.ref.fs_path if not job.ref.members and job.ref.byte_range is None else None
+
+    if job.limits is None or not job.limits.expand:
+        try:
+            return hasher(chunks, own_path)
+        except (TriageError, OSError) as e:
+            return FileHashes(size_read=0, error=f"read failed: {_one_line(e)}")
+    with tempfile.SpooledTemporaryFile(max_size=job.limits.spool_bytes) as spool:
+        kept = [False]
+
+        def tee() -> Iterator[bytes]:
+            for i, chunk in enumerate(chunks):
+                if i == 0:
+                    kept[0] = worth_spooling(chunk[:1024])
+                if kept[0]:
+                    spool.write(chunk)
+                yield chunk
+
+        stream = tee()
+        try:
+            hashes = hasher(stream, own_path)
+            if kept[0]:
+                for _ in stream:  # media_only stops after the head: an archive is read whole
+                    pass
+        except (TriageError, OSError) as e:
+            return FileHashes(size_read=0, error=f"read failed: {_one_line(e)}")
+        if not kept[0]:
+            return hashes
+        children, error = expand(spool, spool.tell(), hasher, job.limits)
+        return dataclasses.replace(hashes, children=children, error=hashes.error or error)
+
+
+def _carve(job: CarveJob) -> CarveResult:
+    carved: list[CarvedFile] = []
+    scanned = 0
+    for offset, length, readable in job.pieces:
+        buf = read_range(job.spec, offset, readable)
+        scanned += length
+        results: dict[int, FileHashes] = {}
+
+        def accept(start: int, end: int, kind: str, buf: bytes = buf, results: dict = results) -> bool:
+            data = buf[start:end]
+            try:
+                decode_picture(data, job.policy)  # validation: only what decodes is carved
+            except PictureDecodeError:
+                return False
+            results[start] = hash_chunks([data], perceptual=job.perceptual, policy=job.policy)
+            return True
+
+        for start, end, kind in find_pictures(buf, length, accept):
+            carved.append(CarvedFile(offset + start, end - start, kind, results[start]))
+    return CarveResult(scanned, tuple(carved))
 
 
 def _hash_medium(spec: SourceSpec) -> MediumHashes:

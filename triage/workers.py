@@ -122,6 +122,16 @@ def _context() -> mp.context.BaseContext:
     return mp.get_context("spawn")
 
 
+def warm_up() -> None:
+    """Start the fork server now, so it imports the worker modules while the parent does other
+    work (loading hash sets, listing); without it the first items wait for those imports."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[Any, Any]]:
     """Run ``fn`` over ``items`` in ``jobs`` processes; yield ``(key, result)`` as they finish.
 

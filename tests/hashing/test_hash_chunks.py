@@ -99,12 +99,21 @@ def test_chunking_does_not_matter():
     assert len(results) == 1
 
 
-def test_video_gets_digests_and_type_only():
+def test_video_gets_digests_type_and_sampled_frames(tmp_path):
     data = corpus("video", "chair-19-sd-bar.mp4")
-    result = hash_chunks(chunked(data))
+    result = hash_chunks(chunked(data))  # spooled to a temporary file for OpenCV
     assert_digests(result, data)
     assert (result.media_type, result.media_kind) == ("video/mp4", "video")
-    assert result.pdq is None and result.width is None and result.error is None
+    assert result.pdq is None and result.error is None
+    assert (result.width, result.height) == (480, 720)
+    # 18.8 s at 30 fps, one frame a second: frames 0, 30, ... 540, at their times.
+    assert [f.frame for f in result.frames] == list(range(0, 564, 30))
+    assert result.frames[1].timestamp == pytest.approx(1.0, abs=0.01)
+    # The same frames when OpenCV reads the file itself (a folder entry), and none when off.
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(data)
+    assert hash_chunks(chunked(data), video_path=str(path)).frames == result.frames
+    assert hash_chunks(chunked(data), policy=DecodePolicy(video_every_seconds=0)).frames == ()
 
 
 def test_executable_named_jpg():

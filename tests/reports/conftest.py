@@ -146,3 +146,9 @@ def make_case():
 @pytest.fixture
 def case_dir(tmp_path: Path) -> Path:
     return build_case(tmp_path / "case")
+
+
+@pytest.fixture
+def records():
+    """The record builders, for tests that add more hostile entries to a case."""
+    return entry, hashes, HASHSET

@@ -9,7 +9,14 @@ from triage.provenance import DEPENDENCIES, NOT_INSTALLED, package_version, tool
 def test_tool_info_names_versions():
     info = tool_info()
     assert info["name"] == "triage" and info["version"] == triage.__version__
-    assert set(info["dependencies"]) == set(DEPENDENCIES)
+    # Every installed runtime requirement is named (so a new dependency is never forgotten),
+    # and at least the known list.
+    requires = metadata.requires("triage") or []
+    runtime = {
+        r.split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requires if "extra ==" not in r
+    }
+    assert set(DEPENDENCIES) | runtime == set(info["dependencies"])
+    assert {"fpdf2", "cryptography"} <= set(info["dependencies"])
     assert info["dependencies"]["jinja2"] == metadata.version("jinja2")
     assert info["python"].count(".") == 2 and info["platform"]
 

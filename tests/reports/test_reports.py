@@ -14,7 +14,7 @@ import pytest
 
 from triage.case.store import CaseStore
 from triage.errors import ReportError
-from triage.reports import WRITERS, html_report, json_report, write_reports
+from triage.reports import FORMAT_NAMES, WRITERS, html_report, json_report, write_reports
 from triage.reports.manifest import MANIFEST
 
 HASHSET = "/sets/known.csv"
@@ -23,6 +23,7 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "report-schema.json
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "strong", "em", "nav",
     "ul", "li", "a", "section", "table", "thead", "tbody", "tr", "th", "td", "code", "span", "br", "footer",
+    "script", "input", "button", "div", "details", "summary", "img",
 }  # fmt: skip
 
 
@@ -41,18 +42,23 @@ class Tags(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
         self.style = ""
+        self.script = ""
         self._in_style = False
+        self._in_script = False
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
         self._in_style = tag == "style"
+        self._in_script = tag == "script"
 
     def handle_endtag(self, tag):
-        self._in_style = False
+        self._in_style = self._in_script = False
 
     def handle_data(self, data):
         if self._in_style:
             self.style += data
+        if self._in_script:
+            self.script += data
         self.text.append(data)
 
 
@@ -111,6 +117,7 @@ def test_report_json_content(case_dir):
     assert r["summary"] == {
         "files": 7, "media_files": 5, "pictures": 5, "videos": 0, "matches": 5, "matched_files": 5,
         "errors": 2, "deleted": 3, "bytes": sum(1000 + i for i in range(7)), "pending": 1,
+        "known_good": 0, "conflicts": 0,
     }  # fmt: skip
     assert [f["location"] for f in r["files"]] == sorted(f["location"] for f in r["files"])
     paths = {f["path"] for f in r["files"]}
@@ -136,9 +143,9 @@ def test_same_store_gives_byte_identical_reports(case_dir):
         first = {fmt: render(store) for fmt, (_name, render) in WRITERS.items()}
         second = {fmt: render(store) for fmt, (_name, render) in WRITERS.items()}
         assert first == second
-        write_reports(case_dir, store)
+        write_reports(case_dir, store, FORMAT_NAMES)
         written = {name: (case_dir / name).read_bytes() for name, _render in WRITERS.values()}
-        write_reports(case_dir, store)  # the audit log grew; the reports must not change
+        write_reports(case_dir, store, FORMAT_NAMES)  # the audit log grew; the reports must not change
         again = {name: (case_dir / name).read_bytes() for name, _render in WRITERS.values()}
     assert written == again == {WRITERS[f][0]: data for f, data in first.items()}
 
@@ -156,7 +163,7 @@ def test_same_records_give_identical_reports_in_another_case(tmp_path, make_case
 def test_html_is_self_contained_and_escapes_every_evidence_string(case_dir):
     _write(case_dir)
     html = (case_dir / "report.html").read_text(encoding="utf-8")
-    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert html.lower().count("<script") == 1 and "<img" not in html.lower()  # no thumbnails stored
     assert "\u202e" not in html and "\\u202egpj.exe" in html
     assert "two\\nlines.jpg" in html and "two\nlines" not in html
     assert "=HYPERLINK(&#34;x&#34;).jpg" in html
@@ -167,14 +174,16 @@ def test_html_is_self_contained_and_escapes_every_evidence_string(case_dir):
     parser.feed(html)
     tags = {tag for tag, _attrs in parser.tags}
     assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
-    for _tag, attrs in parser.tags:
+    for tag, attrs in parser.tags:
         assert "src" not in attrs and not any(k.startswith("on") for k in attrs)
+        assert tag != "script" or attrs == {}  # only our inline script, no src
         assert attrs.get("href", "#").startswith("#")
     assert "http://" not in html and "https://" not in html and "url(" not in html
-    # The CSP forbids every load; the only stylesheet allowed is ours, pinned by hash.
+    # The CSP forbids every load; the only stylesheet and script allowed are ours, pinned by hash;
+    # pictures only as data: URIs (the thumbnails).
     csp = next(a["content"] for t, a in parser.tags if a.get("http-equiv") == "Content-Security-Policy")
-    assert "default-src 'none'" in csp and "script-src 'none'" in csp and "img-src 'none'" in csp
-    assert html_report.content_security_policy(parser.style) == csp
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp and "img-src data:;" in csp
+    assert html_report.content_security_policy(parser.style, parser.script) == csp
 
 
 def test_html_describes_matches_without_calling_them_identical(case_dir):
@@ -189,6 +198,6 @@ def test_html_describes_matches_without_calling_them_identical(case_dir):
 
 
 def test_unknown_format_is_refused(case_dir):
-    with CaseStore.open(case_dir) as store, pytest.raises(ReportError, match="pdf"):
-        write_reports(case_dir, store, ["json", "pdf"])
+    with CaseStore.open(case_dir) as store, pytest.raises(ReportError, match="docx"):
+        write_reports(case_dir, store, ["json", "docx"])
     assert not (case_dir / "report.json").exists()

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from triage.locator import Location
-from triage.records import Entry, EntryRef, SourceSpec
+from triage.records import Entry, EntryRef, FileHashes, Match, SourceSpec
 
 
 def to_db(text: str | None) -> str | bytes | None:
@@ -128,3 +128,16 @@ def row_entry(row: Any) -> Entry:
         crtime=row["crtime"],
         flags=tuple(json.loads(row["flags"])),
     )
+
+
+def variant_row(entry_id: int, h: FileHashes) -> tuple[object, ...]:
+    """The schema-3 picture columns of one result (UPDATE_VARIANTS' parameters)."""
+    variants = dumps([list(v) for v in h.pdq_variants]) if h.pdq_variants else None
+    box = dumps(list(h.crop_box)) if h.crop_box else None
+    cropped = (h.pdq_cropped, h.pdq_cropped_quality, box)
+    return (h.orientation, variants, *cropped, h.dhash, h.ahash, h.whash, entry_id)
+
+
+def video_json(match: Match) -> str | None:
+    """A vpdq match's VideoMatchInfo as JSON (ranges as [start, end] lists), else None."""
+    return dumps(dataclasses.asdict(match.video)) if match.video is not None else None

@@ -27,9 +27,16 @@ WHERE id = ?13 AND state = 0
 """
 INSERT_MATCH = """
 INSERT INTO matches (entry, kind, algorithm, distance, hashset, file_hash, known_hash, known_entry_id,
-                     category, name)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     category, name, role, transform, video)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+#: Picture variants and the other hashes of schema 3, set with the result (same transaction).
+UPDATE_VARIANTS = """
+UPDATE entries SET orientation = ?, pdq_variants = ?, pdq_cropped = ?, pdq_cropped_quality = ?, crop_box = ?,
+       dhash = ?, ahash = ?, whash = ?
+WHERE id = ?
+"""
+INSERT_FRAME = "INSERT INTO frames (entry, frame, timestamp, pdq, quality) VALUES (?, ?, ?, ?, ?)"
 
 
 def audit_row(line: str) -> tuple[object, ...]:

@@ -12,22 +12,43 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from triage.case.codec import from_db, loads
-from triage.records import CaseInfo, HashSetInfo
+from triage.case.codec import ENTRY_COLUMNS, from_db, loads, row_entry
+from triage.records import CaseInfo, Entry, HashSetInfo
 
 STATES = {0: "pending", 1: "hashed", 2: "failed"}
 
 _FILES_SQL = """
 SELECT id, evidence_id, location, path, size, deleted, flags, inode, mtime, atime, ctime, crtime,
-       state, media_type, media_kind, width, height, md5, sha1, sha256, pdq, pdq_quality, phash, error
+       state, media_type, media_kind, width, height, md5, sha1, sha256, pdq, pdq_quality, phash, error,
+       orientation, pdq_cropped, pdq_cropped_quality, crop_box, dhash, ahash, whash,
+       (SELECT COUNT(*) FROM frames WHERE entry = entries.id) AS frames,
+       (id IN (SELECT entry FROM matches WHERE role = 'ignore')
+        AND id NOT IN (SELECT entry FROM matches WHERE role = 'alert')) AS known_good
 FROM entries ORDER BY location, id
+"""
+
+# Files matched by an alert set are for review; their matches are listed with every role, so a
+# conflict (also matched by an ignore set) shows both sides. A file matched only by ignore
+# sets is known good: counted, flagged in the file list, and not listed among the matches.
+_ALERTED = "(SELECT entry FROM matches WHERE role = 'alert')"
+
+_CONFLICTS_SQL = f"""
+SELECT e.id AS file_id, e.location, e.evidence_id, e.path,
+       (SELECT json_group_array(DISTINCT hashset) FROM (SELECT hashset FROM matches
+         WHERE entry = e.id AND role = 'alert' ORDER BY hashset)) AS alert_hashsets,
+       (SELECT json_group_array(DISTINCT hashset) FROM (SELECT hashset FROM matches
+         WHERE entry = e.id AND role = 'ignore' ORDER BY hashset)) AS ignore_hashsets
+FROM entries AS e
+WHERE e.id IN {_ALERTED} AND e.id IN (SELECT entry FROM matches WHERE role = 'ignore')
+ORDER BY e.location, e.id
 """
 
 _MATCHES_SQL = """
 SELECT e.location, e.evidence_id, e.path, e.size, e.deleted, e.md5, e.sha1, e.sha256,
        m.kind, m.algorithm, m.distance, m.hashset, m.known_entry_id, m.category, m.name,
-       m.file_hash, m.known_hash, e.id AS file_id
+       m.file_hash, m.known_hash, e.id AS file_id, m.role, m.transform, m.video
 FROM matches AS m JOIN entries AS e ON e.id = m.entry
+WHERE m.entry IN (SELECT entry FROM matches WHERE role = 'alert')
 ORDER BY e.location, e.id, m.kind, m.algorithm, m.hashset, m.distance, m.known_hash,
          IFNULL(m.known_entry_id, ''), IFNULL(m.category, ''), IFNULL(m.name, ''), m.file_hash
 """
@@ -37,13 +58,17 @@ SELECT entry, evidence_id, location, message FROM errors
 ORDER BY location IS NOT NULL, location, IFNULL(evidence_id, ''), message, id
 """
 
-_SUMMARY_SQL = """
+_SUMMARY_SQL = f"""
 SELECT COUNT(*) AS files,
        COUNT(media_kind) AS media_files,
        IFNULL(SUM(media_kind = 'picture'), 0) AS pictures,
        IFNULL(SUM(media_kind = 'video'), 0) AS videos,
-       (SELECT COUNT(*) FROM matches) AS matches,
-       (SELECT COUNT(DISTINCT entry) FROM matches) AS matched_files,
+       (SELECT COUNT(*) FROM matches WHERE entry IN {_ALERTED}) AS matches,
+       (SELECT COUNT(DISTINCT entry) FROM matches WHERE role = 'alert') AS matched_files,
+       (SELECT COUNT(DISTINCT entry) FROM matches WHERE role = 'ignore' AND entry NOT IN {_ALERTED})
+           AS known_good,
+       (SELECT COUNT(DISTINCT entry) FROM matches WHERE role = 'ignore' AND entry IN {_ALERTED})
+           AS conflicts,
        (SELECT COUNT(*) FROM errors) AS errors,
        IFNULL(SUM(deleted), 0) AS deleted,
        IFNULL(SUM(size), 0) AS bytes,
@@ -129,6 +154,9 @@ class CaseReader:
                 entries=r["entries"],
                 counts=tuple((str(a), int(n)) for a, n in loads(r["counts"])),
                 name=r["name"],
+                role=r["role"],
+                built_at=r["built_at"],
+                index=r["index_path"],
             )
             for r in rows
         ]
@@ -143,6 +171,8 @@ class CaseReader:
             row["deleted"] = bool(row["deleted"])
             row["flags"] = loads(row["flags"])
             row["status"] = STATES[row.pop("state")]
+            row["known_good"] = bool(row["known_good"])
+            row["crop_box"] = loads(row["crop_box"])
             yield row
 
     def iter_matches(self) -> Iterator[dict[str, Any]]:
@@ -153,7 +183,26 @@ class CaseReader:
             row["entry_id"] = row.pop("known_entry_id")
             row["path"] = from_db(row["path"])
             row["deleted"] = bool(row["deleted"])
+            row["video"] = loads(row["video"])
             yield row
+
+    def frames(self, entry_id: int) -> list[dict[str, Any]]:
+        """A video's sampled frames (vPDQ) in frame order: frame, timestamp, pdq, quality."""
+        rows = self._conn.execute(
+            "SELECT frame, timestamp, pdq, quality FROM frames WHERE entry = ? ORDER BY frame", (entry_id,)
+        )
+        return [dict(r) for r in rows]
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Files matched by an alert set *and* an ignore set: never hidden, listed for review."""
+        rows = []
+        for r in self._conn.execute(_CONFLICTS_SQL):
+            row = dict(r)
+            row["path"] = from_db(row["path"])
+            row["alert_hashsets"] = json.loads(row["alert_hashsets"])
+            row["ignore_hashsets"] = json.loads(row["ignore_hashsets"])
+            rows.append(row)
+        return rows
 
     def errors(self) -> list[dict[str, Any]]:
         """Per-file and evidence-level errors; those without a location come first."""
@@ -168,6 +217,23 @@ class CaseReader:
 
     def audit_events(self) -> list[dict[str, Any]]:
         return [json.loads(r["line"]) for r in self._conn.execute("SELECT line FROM audit ORDER BY seq")]
+
+    def matched_pictures(self) -> list[tuple[int, Entry]]:
+        """Pictures matched by an alert set, in location order, with how to read them again."""
+        cols = ", ".join(ENTRY_COLUMNS)
+        rows = self._conn.execute(
+            f"SELECT id, {cols} FROM entries WHERE media_kind = 'picture' AND id IN {_ALERTED}"
+            " ORDER BY location, id"
+        )
+        return [(r["id"], row_entry(r)) for r in rows]
+
+    def thumbnails(self) -> dict[str, dict[str, Any]]:
+        """Stored thumbnails by the file's location: ``mode``, ``width``, ``height``, ``jpeg`` bytes."""
+        rows = self._conn.execute(
+            "SELECT e.location, t.mode, t.width, t.height, t.jpeg FROM thumbnails AS t"
+            " JOIN entries AS e ON e.id = t.entry ORDER BY e.location, e.id"
+        )
+        return {r["location"]: {k: r[k] for k in ("mode", "width", "height", "jpeg")} for r in rows}
 
     def audit_lines(self) -> list[str]:
         """The exact stored lines, to compare with ``audit.jsonl``."""

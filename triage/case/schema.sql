@@ -1,4 +1,5 @@
--- triage case store, schema version 1.
+-- triage case store, schema version 3 (2: hash-set roles and index provenance; 3: picture variants,
+-- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches).
 --
 -- One SQLite file per case (case.sqlite). The scan pipeline is its only writer and commits one
 -- transaction per batch, in rollback-journal mode (journal_mode=DELETE), so a killed scan leaves the
@@ -74,7 +75,10 @@ CREATE TABLE hashsets (
     format  TEXT NOT NULL,
     entries INTEGER NOT NULL,
     counts  TEXT NOT NULL,                 -- JSON list of [algorithm, count]
-    name    TEXT NOT NULL DEFAULT ''
+    name    TEXT NOT NULL DEFAULT '',
+    role    TEXT NOT NULL DEFAULT 'alert' CHECK (role IN ('alert', 'ignore')),
+    built_at   TEXT,                       -- when the compiled index holding it was built (UTC)
+    index_path TEXT                        -- that index file, NULL for a raw set
 );
 
 -- One row per entry found in the evidence; ids follow the walk order. The hash columns are filled
@@ -105,7 +109,15 @@ CREATE TABLE entries (
     pdq         TEXT,
     pdq_quality INTEGER,
     phash       TEXT,
-    error                                  -- no declared type: TEXT, or BLOB
+    error,                                 -- no declared type: TEXT, or BLOB
+    orientation INTEGER,                   -- EXIF orientation tag (1-8) of a picture that has one
+    pdq_variants TEXT,                     -- JSON list of [transform, pdq hex] (8 dihedral variants)
+    pdq_cropped TEXT,                      -- PDQ with uniform borders removed
+    pdq_cropped_quality INTEGER,
+    crop_box    TEXT,                      -- JSON [left, top, right, bottom] kept
+    dhash       TEXT,
+    ahash       TEXT,
+    whash       TEXT
 );
 CREATE INDEX entries_location ON entries (location);
 CREATE INDEX entries_sha256 ON entries (sha256);
@@ -123,9 +135,22 @@ CREATE TABLE matches (
     known_hash     TEXT NOT NULL,
     known_entry_id TEXT,                   -- the hash set's own id for the known hash
     category       TEXT,
-    name           TEXT
+    name           TEXT,
+    role           TEXT NOT NULL DEFAULT 'alert' CHECK (role IN ('alert', 'ignore')),  -- the set's role
+    transform      TEXT,                   -- which of the file's PDQ variants matched (original, mirror, ...)
+    video          TEXT                    -- JSON VideoMatchInfo of a vpdq match
 );
 CREATE INDEX matches_entry ON matches (entry);
+
+-- Sampled video frames (vPDQ): one row per hashed frame.
+CREATE TABLE frames (
+    entry     INTEGER NOT NULL REFERENCES entries (id),
+    frame     INTEGER NOT NULL,            -- frame number from 0, in decode order
+    timestamp REAL NOT NULL,               -- seconds (frame number / frame rate)
+    pdq       TEXT NOT NULL,
+    quality   INTEGER NOT NULL,
+    PRIMARY KEY (entry, frame)
+);
 
 CREATE TABLE errors (
     id          INTEGER PRIMARY KEY,
@@ -133,6 +158,17 @@ CREATE TABLE errors (
     evidence_id TEXT,
     location    TEXT,
     message     NOT NULL               -- no declared type: TEXT, or BLOB
+);
+
+-- Small JPEG thumbnails of matched pictures (triage.thumbnails), stored so the reports can show
+-- them while reading only this database. ``mode`` is how they were made: 'blurred' (greyscale
+-- and blurred when stored, so the clear picture is never in a report) or 'clear'.
+CREATE TABLE thumbnails (
+    entry  INTEGER PRIMARY KEY REFERENCES entries (id),
+    mode   TEXT NOT NULL CHECK (mode IN ('blurred', 'clear')),
+    width  INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    jpeg   BLOB NOT NULL
 );
 
 -- The same events as audit.jsonl; ``line`` holds the exact JSON line whose sha256 the next event

@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from triage.case import audit as auditlog
-from triage.case.codec import ENTRY_COLUMNS, dumps, entry_row, row_entry, to_db
+from triage.case.codec import ENTRY_COLUMNS, dumps, entry_row, row_entry, to_db, variant_row, video_json
 from triage.case.db import (
     INSERT_AUDIT,
     INSERT_ENTRY,
+    INSERT_FRAME,
     INSERT_MATCH,
     UPDATE_RESULT,
+    UPDATE_VARIANTS,
     audit_row,
     connect,
     schema_sql,
@@ -42,7 +44,7 @@ from triage.timeutil import now_utc
 CASE_DB = "case.sqlite"
 AUDIT_LOG = "audit.jsonl"
 SCHEMA_NAME = "triage-case"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 VERIFICATIONS = ("verified", "mismatch", "none stored", "not computed")
 
 
@@ -206,10 +208,10 @@ class CaseStore(CaseReader):
     def add_hashset(self, info: HashSetInfo) -> None:
         with self._tx() as c:
             c.execute(
-                "INSERT INTO hashsets (path, sha256, format, entries, counts, name)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO hashsets (path, sha256, format, entries, counts, name, role, built_at,"
+                " index_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (info.path, info.sha256, info.format, info.entries, dumps([list(p) for p in info.counts]),
-                 info.name),
+                 info.name, info.role, info.built_at, info.index),
             )  # fmt: skip
 
     def add_entries(self, entries: Iterable[Entry]) -> list[int]:
@@ -238,10 +240,14 @@ class CaseStore(CaseReader):
                         " SELECT id, evidence_id, location, ? FROM entries WHERE id = ?",
                         (to_db(h.error), entry_id),
                     )
+                if h.orientation or h.pdq_variants or h.pdq_cropped or h.dhash or h.ahash or h.whash:
+                    c.execute(UPDATE_VARIANTS, variant_row(entry_id, h))
+                frames = [(entry_id, f.frame, f.timestamp, f.pdq, f.quality) for f in h.frames]
+                c.executemany(INSERT_FRAME, frames)
                 c.executemany(
                     INSERT_MATCH,
                     [(entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
-                      m.entry_id, m.category, m.name) for m in matches],
+                      m.entry_id, m.category, m.name, m.role, m.transform, video_json(m)) for m in matches],
                 )  # fmt: skip
 
     def record_error(
@@ -269,6 +275,14 @@ class CaseStore(CaseReader):
         cols = ", ".join(ENTRY_COLUMNS)
         rows = self._conn.execute(f"SELECT id, {cols} FROM entries WHERE state = 0 ORDER BY id")
         return [(r["id"], row_entry(r)) for r in rows]
+
+    def add_thumbnail(self, entry_id: int, mode: str, width: int, height: int, jpeg: bytes) -> None:
+        """Store one matched picture's thumbnail (see :mod:`triage.thumbnails`)."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO thumbnails (entry, mode, width, height, jpeg) VALUES (?, ?, ?, ?, ?)",
+                (entry_id, mode, width, height, jpeg),
+            )
 
     def finish(self, finished_at: str) -> None:
         with self._tx() as c:

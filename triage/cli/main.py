@@ -13,6 +13,7 @@ import sys
 import click
 
 from triage import __version__
+from triage.cli.hashset_cmd import hashset_group
 from triage.cli.report_cmd import report_cmd, verify_cmd
 from triage.cli.scan_cmd import scan_cmd
 from triage.errors import EXIT_ERROR, TriageError, exit_code_for
@@ -38,6 +39,7 @@ def cli() -> None:
 cli.add_command(scan_cmd)
 cli.add_command(report_cmd)
 cli.add_command(verify_cmd)
+cli.add_command(hashset_group)
 
 
 def main() -> None:

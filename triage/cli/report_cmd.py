@@ -8,30 +8,26 @@ from pathlib import Path
 import click
 
 from triage.case.store import CaseStore
+from triage.cli.custody_opts import format_option, sign_option
 from triage.errors import EXIT_OK, EXIT_TAMPERED
-from triage.reports import verify_case, write_reports
+from triage.reports import DEFAULT_FORMATS, expand_formats, verify_case, write_reports
 
 
 @click.command("report")
 @click.argument("case_dir", type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    default=("json", "html"),
-    show_default=True,
-    help="Report format to write (json, html). Repeatable.",
-)
-def report_cmd(case_dir: Path, formats: tuple[str, ...]) -> None:
+@format_option(DEFAULT_FORMATS)
+@sign_option
+def report_cmd(case_dir: Path, formats: tuple[str, ...], sign_key: Path | None) -> None:
     """Write the reports of CASE_DIR again from its case.sqlite (and renew the manifest).
 
     \b
     Example:
-      triage report case-001
+      triage report case-001 --format html,pdf,case --sign lab-key.pem
     """
+    expand_formats(formats)  # an unknown format is refused before the case is opened
     store = CaseStore.open(case_dir)
     try:
-        paths = write_reports(case_dir, store, formats)
+        paths = write_reports(case_dir, store, formats, sign_key=sign_key)
     finally:
         store.close()
     for p in paths:
@@ -40,18 +36,26 @@ def report_cmd(case_dir: Path, formats: tuple[str, ...]) -> None:
 
 @click.command("verify")
 @click.argument("case_dir", type=click.Path(path_type=Path))
-def verify_cmd(case_dir: Path) -> None:
+@click.option(
+    "--public-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="KEY",
+    help="Also check MANIFEST.sha256.sig with this Ed25519 public key (PEM or OpenSSH).",
+)
+def verify_cmd(case_dir: Path, public_key: Path | None) -> None:
     """Check CASE_DIR's manifest and audit chain; name the first file or line that changed.
 
     Exit 0 when everything is intact, 3 when something changed.
 
     \b
     Example:
-      triage verify case-001
+      triage verify case-001 --public-key lab-key.pub
     """
-    result = verify_case(case_dir)
+    result = verify_case(case_dir, public_key)
     if result.ok:
-        click.echo(f"{case_dir}: intact (manifest and audit chain verified)")
+        signed = ", signature verified" if public_key else ""
+        click.echo(f"{case_dir}: intact (manifest and audit chain verified{signed})")
         sys.exit(EXIT_OK)
     for problem in result.problems:
         click.echo(f"{case_dir}: {problem}", err=True)

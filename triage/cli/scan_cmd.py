@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from triage.cli.custody_opts import check_verify_after, custody_options, resolve
+from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
 from triage.errors import EXIT_MATCHES, EXIT_OK, UsageError
 from triage.pipeline import ScanOptions, scan
-from triage.records import CaseInfo, MatchPolicy
+from triage.records import MatchPolicy
 from triage.workers import default_jobs
 
 
@@ -21,7 +24,16 @@ from triage.workers import default_jobs
     "hashsets",
     multiple=True,
     metavar="FILE",
-    help="Known-hash set (plain list, md5sum/sha256sum output, CSV). Repeatable.",
+    help="Alert set: known material, a match is a finding. A set file (any format in docs/hashsets.md)"
+    " or an index from 'triage hashset build' (its sets keep their built roles). Repeatable.",
+)
+@click.option(
+    "--ignore-set",
+    "ignore_sets",
+    multiple=True,
+    metavar="FILE",
+    help="Ignore set: known good (e.g. NSRL); files only it matches are counted and hidden, a file"
+    " also matched by an alert set is a conflict. A set file or an index. Repeatable.",
 )
 @click.option(
     "--out",
@@ -30,8 +42,8 @@ from triage.workers import default_jobs
     type=click.Path(path_type=Path),
     help="Case folder to create (must not hold a case already).",
 )
-@click.option("--case-number", required=True, help="Case number for the custody record.")
-@click.option("--examiner", required=True, help="Examiner's name for the custody record.")
+@click.option("--case-number", default=None, help="Case number for the custody record (or in --case-file).")
+@click.option("--examiner", default=None, help="Examiner's name for the custody record (or in --case-file).")
 @click.option("--agency", default=None, help="Agency or lab.")
 @click.option("--notes", default=None, help="Free-text notes recorded in the case.")
 @click.option(
@@ -74,13 +86,22 @@ from triage.workers import default_jobs
     show_default=True,
     help="Seconds a worker may spend on one file (plus 1 s per 2 MB) before it is stopped.",
 )
+@click.option(
+    "--carve/--no-carve",
+    default=False,
+    show_default=True,
+    help="Carve JPEG/PNG/GIF from unallocated space (slower; off by default, see docs/formats.md).",
+)
+@custody_options
+@matching_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary (errors still shown).")
 def scan_cmd(
     evidence: tuple[str, ...],
     hashsets: tuple[str, ...],
+    ignore_sets: tuple[str, ...],
     out: Path,
-    case_number: str,
-    examiner: str,
+    case_number: str | None,
+    examiner: str | None,
     agency: str | None,
     notes: str | None,
     evidence_ids: tuple[str, ...],
@@ -91,34 +112,45 @@ def scan_cmd(
     pdq_quality: int,
     phash_distance: int,
     timeout: float,
+    carve: bool,
     quiet: bool,
+    **report_options: Any,
 ) -> None:
     """Scan EVIDENCE (disk images: raw/dd, split raw, E01; or folders) into a new case folder.
 
     Finds every file (deleted ones too), detects pictures and videos by content, hashes them
     (MD5, SHA-1, SHA-256; PDQ and pHash for pictures), matches them against the known-hash sets
-    and writes case.sqlite, audit.jsonl, report.json, report.html and MANIFEST.sha256 to --out.
+    and writes case.sqlite, audit.jsonl, the reports (--format) and MANIFEST.sha256 to --out.
+
+    Exit code 1 means a file matched an alert set (a conflict counts); files matched only by
+    --ignore-set sets are known good: counted in the report, never a reason for exit code 1.
 
     \b
     Example:
-      triage scan seized.E01 --hashset known.csv --out case-001 \\
+      triage scan seized.E01 --hashset known.csv --ignore-set nsrl.idx --out case-001 \\
           --case-number C-2026-001 --examiner "J. Doe" --evidence-id EV1
     """
     if evidence_ids and len(evidence_ids) != len(evidence):
         raise UsageError(f"{len(evidence_ids)} --evidence-id given for {len(evidence)} evidence items")
-    ids = list(evidence_ids) or [f"EV{i}" for i in range(1, len(evidence) + 1)]
+    pdq = (pdq_distance, pdq_quality, phash_distance)
+    decode_policy, match_policy = resolve_matching(report_options, pdq)
+    check_verify_after(report_options, no_evidence_hash)
+    fields = {"case_number": case_number, "examiner": examiner, "agency": agency, "notes": notes}
+    case, ids, custody_fields = resolve(report_options, fields, evidence_ids, len(evidence))
     options = ScanOptions(
         jobs=jobs or default_jobs(),
         media_only=media_only,
         hash_evidence=not no_evidence_hash,
         timeout=timeout,
-        match_policy=MatchPolicy(pdq_distance, pdq_quality, phash_distance),
+        carve=carve,
+        decode_policy=decode_policy,
+        match_policy=match_policy,
+        **custody_fields,
     )
-    case = CaseInfo(case_number=case_number, examiner=examiner, agency=agency, notes=notes)
     with progress_printer(enabled=not quiet) as on_progress:
         result = scan(
             list(zip(evidence, ids, strict=True)),
-            hashsets,
+            [(h, "alert") for h in hashsets] + [(h, "ignore") for h in ignore_sets],
             out,
             case,
             options,
@@ -130,6 +162,12 @@ def scan_cmd(
             f"{result.files:,} files ({result.media_files:,} pictures/videos, {_size(result.bytes)}) "
             f"in {result.seconds:.1f} s: {result.matches:,} matches in {result.matched_files:,} files, "
             f"{result.errors:,} errors. Report: {result.case_dir / 'report.html'}"
+        )
+    for eid in result.integrity_failures:
+        click.echo(
+            f"triage: warning: evidence {eid} failed its integrity check (stored and computed hashes"
+            " differ); see the report's errors",
+            err=True,
         )
     sys.exit(EXIT_MATCHES if result.matches else EXIT_OK)
 

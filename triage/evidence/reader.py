@@ -10,6 +10,7 @@ be used. pytsk3 handles are not shared between threads here; use one worker per 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -94,6 +95,16 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     empty result would hash as the empty file. A read that fails or ends before the recorded
     size also raises, after the chunks read so far; the message is one line.
     """
+    if ref.byte_range is not None:
+        offset, length = ref.byte_range
+        data = read_range(ref.source, offset, length)
+        if len(data) != length:
+            raise EvidenceError(f"carved range {offset}+{length} ends at byte {len(data)}")
+        yield data
+        return
+    if ref.members:
+        yield _read_member(ref)
+        return
     if ref.source.kind == "folder":
         if ref.fs_path is None:
             raise EvidenceError("folder entry reference has no path")
@@ -126,6 +137,18 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
             raise EvidenceError(f"meta address {ref.inode}: content ends at byte {offset} of {size}")
         offset += len(data)
         yield data
+
+
+def _read_member(ref: EntryRef) -> bytes:
+    from triage.evidence.archives import ARCHIVE_ERRORS, LimitReached
+    from triage.evidence.archives.expand import read_member
+    from triage.records import ArchiveLimits
+
+    top = read_entry(dataclasses.replace(ref, members=()))
+    try:
+        return read_member(top, ref.members, ArchiveLimits())
+    except (LimitReached, *ARCHIVE_ERRORS) as e:
+        raise EvidenceError(f"cannot read member {'>'.join(ref.members)}: {_line(e)}") from e
 
 
 def _attr_size(f: pytsk3.File, attr_type: int, attr_id: int | None) -> int:

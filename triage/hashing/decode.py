@@ -22,6 +22,10 @@ from triage.records import DecodePolicy
 DEFAULT_POLICY = DecodePolicy()
 #: Key in ``Image.info`` holding the picture's size before draft decoding: ``(width, height)``.
 ORIGINAL_SIZE = "triage.original_size"
+#: Key in ``Image.info`` holding the EXIF orientation tag (1-8) when the picture has one.
+ORIENTATION = "triage.orientation"
+#: EXIF tag number of Orientation.
+_ORIENTATION_TAG = 0x0112
 
 #: Object reprs such as ``<_io.BytesIO object at 0x7f...>`` make messages differ run to run.
 _OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-f]+>")
@@ -66,10 +70,35 @@ def draft_size(width: int, height: int, min_side: int) -> tuple[int, int]:
     return -(-width * min_side // short), -(-height * min_side // short)
 
 
+def orientation_of(image: Image.Image) -> int | None:
+    """The EXIF orientation tag (1-8), or None when there is none or it is not a valid value."""
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG)
+    except Exception:  # damaged EXIF: the picture still decodes, as stored
+        return None
+    return value if isinstance(value, int) and 1 <= value <= 8 else None
+
+
 def apply_orientation(image: Image.Image, policy: DecodePolicy) -> Image.Image:
-    """HOOK for EXIF orientation (a later issue). Today the pixels are hashed as stored, which is
-    what Meta's reference hasher and python-threatexchange do. When this starts rotating, the
-    policy must gain a field for it so older cases still reproduce."""
+    """The picture as a viewer displays it: turned and mirrored as its EXIF orientation says,
+    when ``policy.exif_orientation`` (a camera's portrait shot is stored sideways; a copy saved
+    by an editor is upright with no tag, and only the displayed pixels hash alike). With the
+    flag off the stored pixels are hashed, as Meta's reference hasher and python-threatexchange
+    do (the conformance corpus has no orientation tag, so both give the reference values).
+    The tag is kept in ``image.info[ORIENTATION]`` either way."""
+    orientation = orientation_of(image)
+    if policy.exif_orientation and orientation is not None and orientation != 1:
+        method = {
+            2: Image.Transpose.FLIP_LEFT_RIGHT,
+            3: Image.Transpose.ROTATE_180,
+            4: Image.Transpose.FLIP_TOP_BOTTOM,
+            5: Image.Transpose.TRANSPOSE,
+            6: Image.Transpose.ROTATE_270,
+            7: Image.Transpose.TRANSVERSE,
+            8: Image.Transpose.ROTATE_90,
+        }[orientation]
+        image = image.transpose(method)
+    image.info[ORIENTATION] = orientation
     return image
 
 

@@ -9,12 +9,24 @@ because only the caller knows which evidence and offset failed.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
 
 from triage.hashing.crypto import MultiDigest
-from triage.hashing.decode import DEFAULT_POLICY, ORIGINAL_SIZE, PictureDecodeError, decode_picture, one_line
-from triage.hashing.perceptual import pdq_hash, phash, to_rgb
+from triage.hashing.decode import (
+    DEFAULT_POLICY,
+    ORIENTATION,
+    ORIGINAL_SIZE,
+    PictureDecodeError,
+    decode_picture,
+    one_line,
+)
+from triage.hashing.perceptual import to_rgb
+from triage.hashing.variants import picture_hashes
 from triage.media.sniff import SNIFF_BYTES, sniff
 from triage.records import DecodePolicy, FileHashes
 
@@ -33,20 +45,45 @@ def _read_head(chunks: Iterator[bytes]) -> list[bytes]:
 
 
 def _picture_hashes(data: bytes, policy: DecodePolicy) -> dict[str, object]:
-    """Decode once and compute the size, PDQ and pHash; raises PictureDecodeError."""
+    """Decode once and compute the size and the perceptual hashes the policy asks for (PDQ with
+    its variants and letterbox crop, pHash ...); raises PictureDecodeError."""
     image = decode_picture(data, policy)
     width, height = image.info[ORIGINAL_SIZE]
+    orientation = image.info.get(ORIENTATION)
+    # Draft decoding shrinks JPEGs: crop boxes are stated in the file's own pixels.
+    shown_width = height if _swapped(orientation, policy) else width
+    scale = shown_width / image.size[0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. palette transparency notes: noise in a scan log
             rgb = to_rgb(image)
-        pdq, quality = pdq_hash(rgb, policy)
-        ph = phash(rgb)
+        fields = picture_hashes(rgb, policy, scale)
     except PictureDecodeError:
         raise
     except (ValueError, OSError) as e:  # odd pixel data that decoded but cannot be converted
         raise PictureDecodeError(one_line(e)) from e
-    return {"width": width, "height": height, "pdq": str(pdq), "pdq_quality": quality, "phash": str(ph)}
+    return {"width": width, "height": height, "orientation": orientation, **fields}
+
+
+def _swapped(orientation: int | None, policy: DecodePolicy) -> bool:
+    """True when applying the orientation turned the picture on its side (tags 5-8)."""
+    return policy.exif_orientation and orientation is not None and orientation >= 5
+
+
+def _video_hashes(path: str, policy: DecodePolicy) -> tuple[dict[str, object], str | None]:
+    """vPDQ frames of the video at ``path`` (width and height too); a problem is the error."""
+    from triage.hashing.video import hash_video_file  # OpenCV only for workers that meet a video
+
+    try:
+        found = hash_video_file(path, every_seconds=policy.video_every_seconds, policy=policy)
+    except MemoryError:
+        return {}, "video decode failed: MemoryError: out of memory while decoding"
+    except Exception as e:  # VideoDecodeError, and anything OpenCV raises on hostile input
+        return {}, f"video decode failed: {' '.join(str(e).split()) or type(e).__name__}"
+    fields: dict[str, object] = {"frames": found.frames}
+    if found.width and found.height:
+        fields.update(width=found.width, height=found.height)
+    return fields, (f"video: {found.note}" if found.note else None)
 
 
 def hash_chunks(
@@ -55,6 +92,7 @@ def hash_chunks(
     media_only: bool = False,
     perceptual: bool = True,
     policy: DecodePolicy = DEFAULT_POLICY,
+    video_path: str | None = None,
 ) -> FileHashes:
     """Digests, media type and (for pictures) perceptual hashes of the concatenated chunks.
 
@@ -62,6 +100,9 @@ def hash_chunks(
     return only ``size_read`` (no digests), so non-media files cost one chunk.
     ``perceptual``: decode pictures for PDQ/pHash; a picture larger than
     ``policy.max_picture_bytes`` keeps its digests and gets an ``error`` saying it was not decoded.
+    Videos (when ``perceptual`` and ``policy.video_every_seconds`` is not 0) get vPDQ
+    ``frames``: OpenCV reads ``video_path`` when given (a folder file: the same bytes, no copy),
+    else the chunks are spooled to a temporary file as they are digested, deleted afterwards.
     Never raises for bad content; exceptions from the chunk iterator propagate unchanged.
     """
     stream = iter(chunks)
@@ -73,6 +114,11 @@ def hash_chunks(
 
     media_type, kind = found if found is not None else (None, None)
     keep = perceptual and kind == "picture"
+    video = perceptual and kind == "video" and policy.video_every_seconds != 0
+    spool: IO[bytes] | None = None
+    if video and video_path is None:
+        descriptor, spool_name = tempfile.mkstemp(prefix="triage-video-")
+        spool = os.fdopen(descriptor, "wb")
     kept: list[bytes] = []
     kept_size = 0
     too_big = False
@@ -81,6 +127,8 @@ def hash_chunks(
     def feed(chunk: bytes) -> None:
         nonlocal keep, kept_size, too_big
         digest.update(chunk)
+        if spool is not None:
+            spool.write(chunk)
         if keep:
             if kept_size + len(chunk) > policy.max_picture_bytes:
                 keep, too_big = False, True
@@ -89,15 +137,23 @@ def hash_chunks(
                 kept.append(chunk)
                 kept_size += len(chunk)
 
-    for chunk in head_chunks:
-        feed(chunk)
-    del head_chunks
-    for chunk in stream:
-        feed(chunk)
-
-    digests = digest.result()
-    fields: dict[str, object] = {}
-    error = None
+    try:
+        for chunk in head_chunks:
+            feed(chunk)
+        del head_chunks
+        for chunk in stream:
+            feed(chunk)
+        if spool is not None:
+            spool.close()
+        digests = digest.result()
+        fields: dict[str, object] = {}
+        error = None
+        if video:
+            fields, error = _video_hashes(video_path or spool_name, policy)
+    finally:
+        if spool is not None:
+            spool.close()
+            Path(spool_name).unlink(missing_ok=True)
     if too_big:
         error = (
             f"picture not decoded: {digests.size} bytes exceeds max_picture_bytes "

@@ -1,4 +1,5 @@
-"""Perceptual hashes (PDQ, pHash) as small value objects, and the pixels they are computed from.
+"""Perceptual hashes (PDQ and imagehash's pHash, dHash, aHash, wHash) as small value objects,
+and the pixels they are computed from.
 
 PDQ follows Meta's C++ reference hasher (``pdq-photo-hasher``) so our hashes can be compared
 with hashes that others computed with it:
@@ -29,7 +30,7 @@ from triage.hashing.decode import DEFAULT_POLICY, PictureDecodeError, one_line
 from triage.records import DecodePolicy
 
 #: Bits of each algorithm's hash; ``str()`` uses ``bits // 4`` hex digits.
-BITS: dict[str, int] = {"pdq": 256, "phash": 64}
+BITS: dict[str, int] = {"pdq": 256, "phash": 64, "dhash": 64, "ahash": 64, "whash": 64}
 _HEX = re.compile(r"[0-9a-f]+")
 
 
@@ -111,3 +112,17 @@ def pdq_hash(rgb: Image.Image, policy: DecodePolicy = DEFAULT_POLICY) -> tuple[P
 def phash(image: Image.Image) -> PerceptualHash:
     """imagehash's 64-bit DCT hash (``imagehash.phash`` with its defaults)."""
     return PerceptualHash("phash", int(str(imagehash.phash(image)), 16), 64)
+
+
+#: imagehash's 64-bit hashes by triage's name for them (each with imagehash's defaults).
+IMAGEHASH_FUNCTIONS = {
+    "phash": imagehash.phash,
+    "dhash": imagehash.dhash,
+    "ahash": imagehash.average_hash,
+    "whash": imagehash.whash,
+}
+
+
+def image_hash(algorithm: str, image: Image.Image) -> PerceptualHash:
+    """One of imagehash's 64-bit hashes (``phash``, ``dhash``, ``ahash``, ``whash``)."""
+    return PerceptualHash(algorithm, int(str(IMAGEHASH_FUNCTIONS[algorithm](image)), 16), 64)

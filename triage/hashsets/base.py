@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
 #: Hex digits per algorithm. PDQ and SHA-256 share a length: 64 hex digits mean SHA-256 unless
 #: the file declares PDQ (see docs/hashsets.md).
-HEX_DIGITS: dict[str, int] = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64, "phash": 16}
+HEX_DIGITS: dict[str, int] = {
+    "md5": 32, "sha1": 40, "sha256": 64, "pdq": 64, "phash": 16, "dhash": 16, "ahash": 16, "whash": 16,
+}  # fmt: skip
 #: Canonical order of algorithms in counts, matches and messages.
-ALGORITHM_ORDER: tuple[str, ...] = ("md5", "sha1", "sha256", "pdq", "phash")
+ALGORITHM_ORDER: tuple[str, ...] = ("md5", "sha1", "sha256", "pdq", "phash", "dhash", "ahash", "whash")
 #: What a bare hex value of each length is taken to be.
 BY_LENGTH: dict[int, str] = {32: "md5", 40: "sha1", 64: "sha256", 16: "phash"}
 #: Spellings lab staff use for an algorithm (in a CSV column, a type column or a directive),
@@ -35,6 +37,12 @@ ALGORITHM_NAMES: dict[str, str] = {
     "pdqhash": "pdq",
     "photopdq": "pdq",
     "phash": "phash",
+    "dhash": "dhash",
+    "differencehash": "dhash",
+    "ahash": "ahash",
+    "averagehash": "ahash",
+    "whash": "whash",
+    "wavelethash": "whash",
 }
 
 _LENGTHS_TEXT = "16, 32, 40 or 64"

@@ -5,16 +5,35 @@ the index adds no key objects: a million MD5s cost the dict slots, not another c
 hashes. A value that appears once maps to its KnownHash, a repeated value to a list of them.
 Perceptual hashes of all sets go into one :class:`~triage.hashsets.search.HammingSearch` per
 algorithm, whose rows point back to (set, KnownHash).
+
+A compiled index file (:mod:`triage.hashsets.build`) is opened with :meth:`MatchIndex.open`, and
+:meth:`MatchIndex.join` combines raw sets and indexes into one; every match carries its set's
+role (alert or ignore).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from triage.errors import HashSetError
+from triage.hashing.video_match import frames_by_video
 from triage.hashsets.base import ALGORITHM_ORDER, HEX_DIGITS, is_hex
-from triage.hashsets.search import BruteForceHamming, HammingSearch
-from triage.records import EXACT_ALGORITHMS, PERCEPTUAL_ALGORITHMS, FileHashes, KnownHash, Match, MatchPolicy
+from triage.hashsets.compiled import CompiledIndex
+from triage.hashsets.edits import picture_matches, video_matches
+from triage.hashsets.mih import MultiIndexHamming
+from triage.hashsets.search import HammingSearch
+from triage.records import (
+    EXACT_ALGORITHMS,
+    PERCEPTUAL_ALGORITHMS,
+    FileHashes,
+    FrameHash,
+    HashSetInfo,
+    KnownHash,
+    Match,
+    MatchPolicy,
+)
 
 if TYPE_CHECKING:
     from triage.hashsets.loader import LoadedHashSet
@@ -23,13 +42,15 @@ _Table = dict[str, KnownHash | list[KnownHash]]
 #: Builds the radius search for one perceptual algorithm from its hex values and bit count.
 SearchFactory = Callable[[Sequence[str], int], HammingSearch]
 _KIND_ORDER = {"exact": 0, "perceptual": 1}
-_BITS = {"pdq": 256, "phash": 64}
+_BITS = {"pdq": 256, "phash": 64, "dhash": 64, "ahash": 64, "whash": 64}
+#: Sort order of algorithms in a file's matches: a video match last.
+_ORDER = (*ALGORITHM_ORDER, "vpdq")
 
 
 def _sort_key(match: Match) -> tuple[object, ...]:
     return (
         _KIND_ORDER[match.kind],
-        ALGORITHM_ORDER.index(match.algorithm),
+        _ORDER.index(match.algorithm),
         match.distance,
         match.hashset,
         match.known_hash,
@@ -39,18 +60,29 @@ def _sort_key(match: Match) -> tuple[object, ...]:
     )
 
 
-def _match(kind: str, distance: int, hashset: str, file_hash: str, known: KnownHash) -> Match:
+def _match(kind: str, distance: int, info: HashSetInfo, file_hash: str, known: KnownHash) -> Match:
     return Match(
         kind=kind,  # type: ignore[arg-type]
         algorithm=known.algorithm,
         distance=distance,
-        hashset=hashset,
+        hashset=info.path,
         file_hash=file_hash,
         known_hash=known.value,
         entry_id=known.entry_id,
         category=known.category,
         name=known.name,
+        role=info.role,
     )
+
+
+class _Part(Protocol):
+    infos: tuple[HashSetInfo, ...]
+
+    def exact(self, algorithm: str, value: str) -> list[Match]: ...
+
+    def near(self, algorithm: str, value: str, radius: int) -> list[Match]: ...
+
+    def video_frames(self, hashset: str, video: str) -> tuple[FrameHash, ...] | None: ...
 
 
 class _Perceptual:
@@ -61,24 +93,11 @@ class _Perceptual:
         self.rows = rows
 
 
-class MatchIndex:
-    """Everything needed to match files against a fixed list of loaded sets."""
+class _MemoryPart:
+    """Raw sets loaded in memory: per-set dicts for exact hashes, one search per perceptual type."""
 
-    def __init__(
-        self,
-        paths: tuple[str, ...],
-        exact: tuple[dict[str, _Table], ...],
-        perceptual: dict[str, _Perceptual],
-    ) -> None:
-        self._paths = paths
-        self._exact = exact
-        self._perceptual = perceptual
-
-    @classmethod
-    def build(cls, sets: Sequence[LoadedHashSet], search: SearchFactory = BruteForceHamming) -> MatchIndex:
-        """Index the sets in the order given; ``search`` builds each perceptual radius search
-        (exact brute force by default; a faster index must return the same hits)."""
-        paths = tuple(s.info.path for s in sets)
+    def __init__(self, sets: Sequence[LoadedHashSet], search: SearchFactory) -> None:
+        self.infos = tuple(s.info for s in sets)
         exact: list[dict[str, _Table]] = []
         rows: dict[str, list[tuple[int, KnownHash]]] = {name: [] for name in PERCEPTUAL_ALGORITHMS}
         for number, loaded in enumerate(sets):
@@ -97,13 +116,103 @@ class MatchIndex:
                 else:
                     table[known.value] = [seen, known]
             exact.append(tables)
-        perceptual = {name: _Perceptual(name, found, search) for name, found in rows.items() if found}
-        return cls(paths, tuple(exact), perceptual)
+        self._exact = tuple(exact)
+        self._perceptual = {name: _Perceptual(name, found, search) for name, found in rows.items() if found}
+        self._videos: dict[tuple[str, str], tuple[FrameHash, ...]] | None = None
+
+    def video_frames(self, hashset: str, video: str) -> tuple[FrameHash, ...] | None:
+        """The frames of one known video of a vPDQ list (grouped on first use)."""
+        if self._videos is None:
+            index = self._perceptual.get("pdq")
+            self._videos = _group_videos((self.infos[n].path, k) for n, k in (index.rows if index else []))
+        return self._videos.get((hashset, video))
+
+    def exact(self, algorithm: str, value: str) -> list[Match]:
+        found = []
+        for info, tables in zip(self.infos, self._exact, strict=True):
+            hit = tables[algorithm].get(value)
+            if hit is not None:
+                for known in hit if isinstance(hit, list) else (hit,):
+                    found.append(_match("exact", 0, info, value, known))
+        return found
+
+    def near(self, algorithm: str, value: str, radius: int) -> list[Match]:
+        index = self._perceptual.get(algorithm)
+        if index is None:
+            return []
+        matches = []
+        for row, distance in index.search.search(value, radius):
+            number, known = index.rows[row]
+            matches.append(_match("perceptual", distance, self.infos[number], value, known))
+        return matches
+
+
+class _CompiledPart:
+    """A compiled index file: the same answers as its sets loaded raw."""
+
+    def __init__(self, index: CompiledIndex) -> None:
+        self.index = index
+        self.infos = index.infos
+        self._videos: dict[tuple[str, str], tuple[FrameHash, ...]] | None = None
+
+    def _matches(self, kind: str, algorithm: str, value: str, hits: list[tuple[int, int]]) -> list[Match]:
+        found = []
+        for row, distance in hits:
+            number, entry_id, category, name = self.index.entry(algorithm, row)
+            known = KnownHash(algorithm, self.index.known_hash(algorithm, row), entry_id, category, name)
+            found.append(_match(kind, distance, self.infos[number], value, known))
+        return found
+
+    def exact(self, algorithm: str, value: str) -> list[Match]:
+        return self._matches("exact", algorithm, value, [(r, 0) for r in self.index.exact(algorithm, value)])
+
+    def near(self, algorithm: str, value: str, radius: int) -> list[Match]:
+        return self._matches("perceptual", algorithm, value, self.index.near(algorithm, value, radius))
+
+    def video_frames(self, hashset: str, video: str) -> tuple[FrameHash, ...] | None:
+        """vPDQ frame labels are kept in the index's metadata rows: grouped on first use."""
+        if self._videos is None:
+            self._videos = _group_videos(
+                (self.infos[number].path, known) for number, known in self.index.labelled("pdq")
+            )
+        return self._videos.get((hashset, video))
+
+
+class MatchIndex:
+    """Everything needed to match files against a fixed list of sets (raw or compiled)."""
+
+    def __init__(self, parts: Sequence[_Part]) -> None:
+        self._parts = tuple(parts)
+        paths = [info.path for part in self._parts for info in part.infos]
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise HashSetError(f"{twice[0]}: the same hash set is given twice")
+
+    @classmethod
+    def build(cls, sets: Sequence[LoadedHashSet], search: SearchFactory = MultiIndexHamming) -> MatchIndex:
+        """Index raw sets in memory, in the order given; ``search`` builds each perceptual radius
+        search (exact multi-index hashing by default; any other must return the same hits)."""
+        return cls([_MemoryPart(sets, search)])
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], role: str | None = None) -> MatchIndex:
+        """A compiled index file; ``role`` (optional) overrides the role of every set in it."""
+        return cls([_CompiledPart(CompiledIndex(path, role))])
+
+    @classmethod
+    def join(cls, indexes: Sequence[MatchIndex]) -> MatchIndex:
+        """One index over several: raw sets and compiled indexes together."""
+        return cls([part for index in indexes for part in index._parts])
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """The sets' paths, in the order given to :meth:`build`."""
-        return self._paths
+        """The sets' paths, in the order given."""
+        return tuple(info.path for info in self.infos)
+
+    @property
+    def infos(self) -> tuple[HashSetInfo, ...]:
+        """What the case records about each set (path, SHA-256, format, role, counts, build time)."""
+        return tuple(info for part in self._parts for info in part.infos)
 
     def match(self, hashes: FileHashes, policy: MatchPolicy) -> list[Match]:
         """Every match of one file, sorted by kind, algorithm, distance, set, known hash, entry.
@@ -111,36 +220,36 @@ class MatchIndex:
         Identical matches (the same hash listed twice with the same id, category and name in
         one set) are reported once. A PDQ hash is only searched when its quality is known and
         at least ``policy.pdq_min_quality``: a low-quality PDQ (flat or tiny picture) matches
-        unrelated pictures.
+        unrelated pictures. A picture is searched with its PDQ variants and cropped PDQ too, a
+        video with its frames against vPDQ lists (:mod:`triage.hashsets.edits`).
         """
         found: list[Match] = []
         for algorithm in EXACT_ALGORITHMS:
             value = _checked(hashes, algorithm)
-            if value is None:
-                continue
-            for path, tables in zip(self._paths, self._exact, strict=True):
-                hit = tables[algorithm].get(value)
-                if hit is not None:
-                    for known in hit if isinstance(hit, list) else (hit,):
-                        found.append(_match("exact", 0, path, value, known))
-        pdq = _checked(hashes, "pdq")
-        quality = hashes.pdq_quality
-        if pdq is not None and quality is not None and quality >= policy.pdq_min_quality:
-            found.extend(self._near("pdq", pdq, policy.pdq_max_distance))
-        phash = _checked(hashes, "phash")
-        if phash is not None:
-            found.extend(self._near("phash", phash, policy.phash_max_distance))
+            if value is not None:
+                for part in self._parts:
+                    found.extend(part.exact(algorithm, value))
+        for algorithm in PERCEPTUAL_ALGORITHMS:
+            _checked(hashes, algorithm)
+        for part in self._parts:
+            # Every variant of the picture (dihedral, cropped) and each 64-bit hash; videos by vPDQ.
+            found.extend(picture_matches(part.near, hashes, policy))
+            if hashes.frames:
+                found.extend(video_matches(part.near, part.video_frames, hashes, policy))
         return list(dict.fromkeys(sorted(found, key=_sort_key)))
 
-    def _near(self, algorithm: str, value: str, radius: int) -> list[Match]:
-        index = self._perceptual.get(algorithm)
-        if index is None:
-            return []
-        matches = []
-        for row, distance in index.search.search(value, radius):
-            number, known = index.rows[row]
-            matches.append(_match("perceptual", distance, self._paths[number], value, known))
-        return matches
+
+def _group_videos(rows: Iterable[tuple[str, KnownHash]]) -> dict[tuple[str, str], tuple[FrameHash, ...]]:
+    """``{(hash-set path, video): frames}`` from the PDQ rows of vPDQ frame lists."""
+    by_set: dict[str, list[KnownHash]] = {}
+    for path, known in rows:
+        if known.labels:
+            by_set.setdefault(path, []).append(known)
+    return {
+        (path, video): frames
+        for path, known in by_set.items()
+        for video, frames in frames_by_video(known).items()
+    }
 
 
 def _checked(hashes: FileHashes, algorithm: str) -> str | None:
@@ -152,3 +261,21 @@ def _checked(hashes: FileHashes, algorithm: str) -> str | None:
     if len(value) != HEX_DIGITS[algorithm] or not is_hex(value):
         raise ValueError(f"file {algorithm} is not {HEX_DIGITS[algorithm]} hex digits: {value!r}")
     return value.lower()
+
+
+def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> MatchIndex:
+    """One MatchIndex over ``specs`` (pairs of path and role): each path is a raw set, loaded
+    in memory with that role, or a compiled index (recognised by its header), whose sets keep
+    the roles they were built with unless the role is ``ignore``, which applies to all of them.
+    """
+    from triage.hashsets.indexfile import is_index
+    from triage.hashsets.loader import check_role, load_hashset
+
+    parts: list[MatchIndex] = []
+    for path, role in specs:
+        check_role(role)
+        if is_index(path):
+            parts.append(MatchIndex.open(path, "ignore" if role == "ignore" else None))
+        else:
+            parts.append(MatchIndex.build([load_hashset(path, role=role)]))
+    return MatchIndex.join(parts)

@@ -41,12 +41,72 @@ class LoadedHashSet:
     hashes: tuple[KnownHash, ...] = field(repr=False)
 
 
-def load_hashset(path: str | os.PathLike[str], format: str | None = None) -> LoadedHashSet:
+#: What a set can be loaded as: ``alert`` (known material: a match is a finding) or ``ignore``
+#: (known good such as NSRL: matched files are counted and hidden from review).
+ROLES: tuple[str, ...] = ("alert", "ignore")
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise HashSetError(f"unknown hash-set role {role!r} (expected alert or ignore)")
+    return role
+
+
+class HashSetStream:
+    """One pass over a set without keeping its hashes: for compiling an index of any size.
+
+    ``hashes()`` yields every KnownHash once; afterwards :meth:`info` gives the same record
+    :func:`load_hashset` would (SHA-256 of the parsed bytes, counts per algorithm).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], format: str | None = None) -> None:
+        self.display = os.fspath(path)
+        self.absolute = Path(os.path.abspath(self.display))
+        if self.absolute.is_dir():
+            raise HashSetError(f"{self.display}: is a folder, not a hash-set file")
+        self._format = format
+        self._counts: Counter[str] = Counter()
+        self._info: HashSetInfo | None = None
+
+    def hashes(self) -> Iterator[KnownHash]:
+        counts = self._counts
+        with Source(self.absolute, self.display) as source:
+            sniff = source.sniff()
+            reader = reader_named(self._format) if self._format else detect_reader(source, sniff)
+            for known in reader.read(source):
+                counts[known.algorithm] += 1
+                yield known
+            digest = source.sha256()
+        total = sum(counts.values())
+        if not total:
+            raise HashSetError(
+                f"{self.display}: no hashes found"
+                " (an empty known-hash set is almost certainly the wrong file)"
+            )
+        self._info = HashSetInfo(
+            path=str(self.absolute),
+            sha256=digest,
+            format=reader.name,
+            entries=total,
+            counts=tuple((name, counts[name]) for name in ALGORITHM_ORDER if counts[name]),
+            name=self.absolute.name,
+        )
+
+    def info(self) -> HashSetInfo:
+        if self._info is None:
+            raise RuntimeError("HashSetStream.info() before the hashes were read")
+        return self._info
+
+
+def load_hashset(
+    path: str | os.PathLike[str], format: str | None = None, role: str = "alert"
+) -> LoadedHashSet:
     """Read a known-hash set file; ``format`` forces a reader by name instead of detection.
 
     Raises HashSetError naming the file (and line) when it is missing, unreadable, of no known
     format, malformed, or holds no hash at all: an empty set is almost always the wrong file,
-    and silently matching nothing against it would hide that.
+    and silently matching nothing against it would hide that. ``role`` is recorded in the
+    set's info and carried by every match (see :data:`ROLES`).
     """
     display = os.fspath(path)
     absolute = Path(os.path.abspath(display))
@@ -70,5 +130,6 @@ def load_hashset(path: str | os.PathLike[str], format: str | None = None) -> Loa
         entries=len(hashes),
         counts=tuple((name, counts[name]) for name in ALGORITHM_ORDER if counts[name]),
         name=absolute.name,
+        role=check_role(role),
     )
     return LoadedHashSet(info, hashes)

@@ -2,8 +2,9 @@
 
 Each frame becomes a PDQ KnownHash whose entry id is the file's stem (the video it describes)
 and whose labels are ``("video", stem)``, ``("frame", n)``, ``("timestamp", seconds)`` and
-``("quality", q)``. Matching here is per frame, like any PDQ; deciding that a *video* matches
-(the share of matching frames on each side, vpdq-README.md) comes in a later issue.
+``("quality", q)``. A picture matches single frames like any PDQ; a scanned *video* is
+compared with each listed video as a whole (shares of matching frames, vpdq-README.md) by
+:mod:`triage.hashsets.edits`.
 """
 
 from __future__ import annotations

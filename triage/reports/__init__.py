@@ -15,7 +15,16 @@ from pathlib import Path
 from triage import __version__
 from triage.case.store import CaseStore
 from triage.errors import ReportError
-from triage.reports import html_report, json_report
+from triage.reports import (
+    case_report,
+    csv_report,
+    dfxml_report,
+    html_report,
+    json_report,
+    pdf_report,
+    signing,
+    vics_report,
+)
 from triage.reports.manifest import MANIFEST, file_sha256, write_manifest
 from triage.reports.verify import VerifyResult, verify_case
 
@@ -23,9 +32,40 @@ from triage.reports.verify import VerifyResult, verify_case
 WRITERS: dict[str, tuple[str, Callable[[CaseStore], bytes]]] = {
     "json": ("report.json", json_report.render),
     "html": ("report.html", html_report.render),
+    "csv-files": ("files.csv", csv_report.render_files),
+    "csv-matches": ("matches.csv", csv_report.render_matches),
+    "pdf": ("report.pdf", pdf_report.render),
+    "dfxml": ("report.dfxml", dfxml_report.render),
+    "case": ("report.case.jsonld", case_report.render),
+    "vics": ("report.vics.json", vics_report.render),
 }
+#: A format the examiner names that writes more than one file.
+GROUPS: dict[str, tuple[str, ...]] = {"csv": ("csv-files", "csv-matches")}
+#: What ``triage scan`` writes unless ``--format`` says otherwise.
+DEFAULT_FORMATS: tuple[str, ...] = ("html", "json", "csv")
+FORMAT_NAMES: tuple[str, ...] = ("html", "json", "csv", "pdf", "dfxml", "case", "vics")
 
-__all__ = ["MANIFEST", "WRITERS", "VerifyResult", "verify_case", "write_manifest", "write_reports"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "FORMAT_NAMES",
+    "MANIFEST",
+    "WRITERS",
+    "VerifyResult",
+    "expand_formats",
+    "verify_case",
+    "write_manifest",
+    "write_reports",
+]
+
+
+def expand_formats(formats: Sequence[str]) -> list[str]:
+    """Writer keys for the formats named (``csv`` is two files; comma-separated lists allowed),
+    once each, in the order given. Unknown names raise ReportError before anything is written."""
+    names = [f.strip().lower() for item in formats for f in item.split(",") if f.strip()]
+    unknown = [f for f in names if f not in WRITERS and f not in GROUPS]
+    if unknown:
+        raise ReportError(f"unknown report format(s) {', '.join(unknown)}; known: {', '.join(FORMAT_NAMES)}")
+    return list(dict.fromkeys(k for f in names for k in GROUPS.get(f, (f,))))
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -40,21 +80,43 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise ReportError(f"cannot write {path}: {e}") from e
 
 
-def write_reports(case_dir: Path, store: CaseStore, formats: Sequence[str] = ("json", "html")) -> list[Path]:
-    """Write the reports for ``formats``, audit them, then write the manifest.
+def write_reports(
+    case_dir: Path,
+    store: CaseStore,
+    formats: Sequence[str] = ("json", "html"),
+    *,
+    sign_key: Path | None = None,
+) -> list[Path]:
+    """Write the reports for ``formats``, audit them, then write the manifest (and, with
+    ``sign_key``, an Ed25519 private key file, its signature).
 
-    Returns the report paths in the order of ``formats``, then the manifest's path.
+    Returns the report paths in the order of ``formats``, then the manifest's path (then the
+    signature's). A signature left by an earlier run no longer matches the new manifest, so it
+    is removed when this run does not sign.
     """
     case_dir = Path(case_dir)
-    unknown = [f for f in formats if f not in WRITERS]
-    if unknown:
-        raise ReportError(f"unknown report format(s) {', '.join(unknown)}; known: {', '.join(WRITERS)}")
+    keys = expand_formats(formats)
+    private = signing.load_private_key(sign_key) if sign_key is not None else None
     written: list[Path] = []
-    for fmt in dict.fromkeys(formats):
+    for fmt in keys:
         name, render = WRITERS[fmt]
         path = case_dir / name
         _write_atomic(path, render(store))
         written.append(path)
-    store.audit("report written", files={p.name: file_sha256(p) for p in written}, tool_version=__version__)
+    old_signature = case_dir / signing.SIGNATURE
+    details: dict[str, object] = {"files": {p.name: file_sha256(p) for p in written}}
+    details["tool_version"] = __version__
+    if private is not None:
+        details["signed_by"] = signing.fingerprint(private.public_key())
+    elif old_signature.exists():
+        details["signature_removed"] = True
+    store.audit("report written", **details)
+    if private is None and old_signature.exists():
+        try:
+            old_signature.unlink()
+        except OSError as e:
+            raise ReportError(f"cannot remove the outdated {old_signature}: {e}") from e
     written.append(write_manifest(case_dir))
+    if private is not None:
+        written.append(signing.sign_manifest(case_dir, private))
     return written

@@ -5,9 +5,12 @@ Safety comes first because every name in it comes from seized media:
 * Jinja2 autoescaping is on for the whole template, and a ``finalize`` hook turns control,
   bidirectional-override and other invisible characters in every value into visible escapes
   (``\\u202e``), so a name can neither inject markup nor disguise itself (``gpj.exe``).
-* A Content-Security-Policy forbids every network load, script, image, frame and form; the only
-  style allowed is the inline stylesheet, pinned by its SHA-256.
-* No pictures at all (examiner wellness): matches are described by location, hashes and distance.
+* A Content-Security-Policy forbids every network load, frame and form; the only style and the
+  only script allowed are the inline ones, pinned by their SHA-256 (the script sorts and filters
+  the matches table and reads nothing but the page); images only as ``data:`` URIs.
+* Pictures only as stored thumbnails (examiner wellness): blurred and greyscale unless the case
+  was scanned with ``--thumbnails clear``, each inside a closed ``<details>`` that only a
+  deliberate click opens; matches are described by location, hashes and distance.
 
 The page renders the same model as report.json (:func:`json_report.build_report`), so the two
 reports always agree and the same case store gives byte-identical HTML.
@@ -31,6 +34,7 @@ from triage.reports.json_report import build_report
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
+SCRIPT = "report.js"
 #: Bits in each perceptual hash, for "distance 12 of 256 bits".
 HASH_BITS: dict[str, int] = {"pdq": 256, "phash": 64}
 HASH_NAMES: dict[str, str] = {
@@ -88,19 +92,66 @@ def human_size(n: int | None) -> str:
     return f"{n:,} bytes" if unit == "bytes" else f"{value:.1f} {unit} ({n:,} bytes)"
 
 
+def _asset(name: str) -> str:
+    return resources.files("triage.reports").joinpath("templates", name).read_text(encoding="utf-8")
+
+
 def _css() -> str:
-    path = resources.files("triage.reports").joinpath("templates", STYLESHEET)
-    return path.read_text(encoding="utf-8")
+    return _asset(STYLESHEET)
 
 
-def content_security_policy(css: str) -> str:
-    """No network, no scripts, no images; only this exact stylesheet."""
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal that cannot end the string, the rule or the <style>."""
+    safe = " .,_:/"
+    escaped = (
+        ch if ch.isascii() and (ch.isalnum() or ch in safe) else f"\\{ord(ch):06x}" for ch in visible(text)
+    )
+    return '"' + "".join(escaped) + '"'
+
+
+def print_css(case_number: str) -> str:
+    """Page margins for printing: the case number at the top of every page, "page N of M" below."""
     return (
-        f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'none'; script-src 'none'; "
+        "@page { size: A4; margin: 16mm 12mm 16mm;"
+        f" @top-left {{ content: {css_string('Case ' + case_number)};"
+        " font: 8pt sans-serif; color: #5b6570; }"
+        ' @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt sans-serif; }'
+        " }\n"
+    )
+
+
+def _sha256_b64(text: str) -> str:
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def content_security_policy(css: str, script: str | None = None) -> str:
+    """No network, no frames, no forms; only this exact stylesheet and script; images only inline."""
+    scripts = f"'sha256-{_sha256_b64(script)}'" if script is not None else "'none'"
+    return (
+        f"default-src 'none'; style-src 'sha256-{_sha256_b64(css)}'; img-src data:; script-src {scripts}; "
         "connect-src 'none'; font-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; "
         "base-uri 'none'; form-action 'none'"
     )
+
+
+def findings_by_category(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Matched files counted per normalised category and category as written (alert matches)."""
+    files: dict[tuple[str, str, str], set[str]] = {}
+    for m in matches:
+        if m.get("role", "alert") != "alert":
+            continue
+        key = (m.get("category_normalised") or "", m.get("category_scheme") or "", m["category"] or "")
+        files.setdefault(key, set()).add(m["location"])
+    return [{"normalised": k[0], "scheme": k[1], "category": k[2] or None, "files": len(v)}
+            for k, v in sorted(files.items())]  # fmt: skip
+
+
+def thumbnail_uris(thumbnails: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        loc: {**{k: t[k] for k in ("mode", "width", "height")},
+              "uri": Markup("data:image/jpeg;base64," + base64.b64encode(t["jpeg"]).decode("ascii"))}
+        for loc, t in thumbnails.items()
+    }  # fmt: skip
 
 
 def environment() -> Environment:
@@ -120,20 +171,27 @@ def environment() -> Environment:
     return env
 
 
-def render_model(report: dict[str, Any]) -> bytes:
-    css = _css()
+def render_model(report: dict[str, Any], thumbnails: dict[str, dict[str, Any]] | None = None) -> bytes:
+    css = _css() + print_css(report["case"]["case_number"])
+    script = _asset(SCRIPT)
+    matched = {m["location"] for m in report["matches"]}
     html = (
         environment()
         .get_template(TEMPLATE)
         .render(
             r=report,
             css=Markup(css),
-            csp=content_security_policy(css),
+            script=Markup(script),
+            csp=content_security_policy(css, script),
             command_line=shlex.join(report["command_line"]),
+            findings=findings_by_category(report["matches"]),
+            matched_files=[f for f in report["files"] if f["location"] in matched],
+            thumbs=thumbnail_uris(thumbnails or {}),
+            policy=(report["settings"].get("thumbnails") or {}).get("policy", "none"),
         )
     )
     return html.encode("utf-8")
 
 
 def render(store: CaseStore) -> bytes:
-    return render_model(build_report(store))
+    return render_model(build_report(store), store.thumbnails())

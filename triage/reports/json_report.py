@@ -15,6 +15,8 @@ from typing import Any
 
 from triage.case.codec import safe_value
 from triage.case.store import CaseStore
+from triage.hashsets.categories import normalise_category
+from triage.hashsets.categories import table as category_table
 from triage.records import HashSetInfo
 
 SCHEMA = "triage-report/1"
@@ -22,12 +24,15 @@ SCHEMA = "triage-report/1"
 FILE_FIELDS: tuple[str, ...] = (
     "evidence_id", "location", "path", "size", "deleted", "flags", "inode", "mtime", "atime", "ctime",
     "crtime", "status", "media_type", "media_kind", "width", "height", "md5", "sha1", "sha256", "pdq",
-    "pdq_quality", "phash", "error",
+    "pdq_quality", "phash", "error", "known_good", "orientation", "pdq_cropped", "crop_box", "dhash", "ahash",
+    "whash", "frames",
 )  # fmt: skip
 MATCH_FIELDS: tuple[str, ...] = (
     "location", "evidence_id", "path", "size", "deleted", "md5", "sha1", "sha256", "kind", "algorithm",
-    "distance", "hashset", "entry_id", "category", "name", "file_hash", "known_hash",
+    "distance", "hashset", "entry_id", "category", "name", "file_hash", "known_hash", "role",
+    "category_scheme", "category_normalised", "transform", "video",
 )  # fmt: skip
+CONFLICT_FIELDS: tuple[str, ...] = ("location", "evidence_id", "path", "alert_hashsets", "ignore_hashsets")
 ERROR_FIELDS: tuple[str, ...] = ("location", "evidence_id", "message")
 EVIDENCE_FIELDS: tuple[str, ...] = (
     "id", "source", "kind", "size", "segments", "md5", "sha1", "sha256", "stored_md5", "stored_sha1",
@@ -50,9 +55,13 @@ def _tool(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _evidence(item: dict[str, Any]) -> dict[str, Any]:
+def _evidence(item: dict[str, Any], extra: dict[str, str], after: dict[str, Any]) -> dict[str, Any]:
+    """An evidence item with the examiner's description (case extra ``evidence ID description``)
+    and, with ``--verify-after``, the result of hashing it again after the scan."""
     out = _pick(item, EVIDENCE_FIELDS)
     out["details"] = dict(sorted(item["details"]))
+    out["description"] = extra.get(f"evidence {item['id']} description")
+    out["verified_after"] = after.get(item["id"])
     return out
 
 
@@ -64,12 +73,30 @@ def _hashset(h: HashSetInfo) -> dict[str, Any]:
         "format": h.format,
         "entries": h.entries,
         "counts": dict(sorted(h.counts)),
+        "role": h.role,
+        "index": h.index,
+        "built_at": h.built_at,
     }
+
+
+def _match(row: dict[str, Any], formats: dict[str, str]) -> dict[str, Any]:
+    """A match with its category kept verbatim and mapped onto the normalised scheme."""
+    scheme, label = normalise_category(formats.get(row["hashset"]), row["category"])
+    return _pick({**row, "category_scheme": scheme, "category_normalised": label}, MATCH_FIELDS)
+
+
+def match_rows(store: CaseStore) -> list[dict[str, Any]]:
+    """The report's ``matches`` (with normalised categories), for the other writers."""
+    formats = {h.path: h.format for h in store.hashsets()}
+    return [_match(m, formats) for m in store.iter_matches()]
 
 
 def build_report(store: CaseStore) -> dict[str, Any]:
     """The report model: plain JSON-ready data in a fixed order."""
     case = store.case_info()
+    hashsets = store.hashsets()
+    formats = {h.path: h.format for h in hashsets}
+    after = store.settings().get("verify_after") or {}
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": _tool(store.tool()),
@@ -85,11 +112,16 @@ def build_report(store: CaseStore) -> dict[str, Any]:
         "command_line": store.command_line(),
         "settings": store.settings(),
         "stages": store.stages(),
-        "evidence": [_evidence(e) for e in store.evidence()],
-        "hashsets": [_hashset(h) for h in store.hashsets()],
+        "evidence": [_evidence(e, dict(case.extra), after) for e in store.evidence()],
+        "hashsets": [_hashset(h) for h in hashsets],
+        "categories": [
+            {"scheme": scheme, "value": value, "normalised": label, "meaning": meaning}
+            for scheme, value, label, meaning in category_table()
+        ],
         "summary": store.summary(),
         "files": [_pick(f, FILE_FIELDS) for f in store.iter_files()],
-        "matches": [_pick(m, MATCH_FIELDS) for m in store.iter_matches()],
+        "matches": [_match(m, formats) for m in store.iter_matches()],
+        "conflicts": [_pick(c, CONFLICT_FIELDS) for c in store.conflicts()],
         "errors": [_pick(e, ERROR_FIELDS) for e in store.errors()],
     }
     return safe_value(report)

@@ -14,6 +14,8 @@ from pathlib import Path
 from triage.errors import ReportError
 
 MANIFEST = "MANIFEST.sha256"
+#: Written after the manifest (its Ed25519 signature, :mod:`triage.reports.signing`), so never in it.
+NOT_LISTED = frozenset({MANIFEST, MANIFEST + ".sig"})
 _LINE = re.compile(r"([0-9a-f]{64})  (\S.*)")
 
 
@@ -26,9 +28,10 @@ def file_sha256(path: Path) -> str:
 
 
 def case_files(case_dir: Path) -> list[str]:
-    """Every file under ``case_dir`` except the manifest, as sorted ``/``-separated relative names."""
+    """Every file under ``case_dir`` except the manifest and its signature, as sorted
+    ``/``-separated relative names."""
     names = [p.relative_to(case_dir).as_posix() for p in case_dir.rglob("*") if p.is_file() or p.is_symlink()]
-    return sorted(n for n in names if n != MANIFEST)
+    return sorted(n for n in names if n not in NOT_LISTED)
 
 
 def write_manifest(case_dir: Path) -> Path:

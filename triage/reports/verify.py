@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from triage.case.audit import read_lines, verify_chain
 from triage.case.store import AUDIT_LOG, CASE_DB, CaseStore
 from triage.errors import CaseError
+from triage.reports import signing
 from triage.reports.manifest import MANIFEST, case_files, file_sha256, read_manifest
 
 
@@ -71,12 +72,17 @@ def _check_audit(case_dir: Path) -> list[str]:
     return problems
 
 
-def verify_case(case_dir: Path) -> VerifyResult:
+def verify_case(case_dir: Path, public_key: Path | None = None) -> VerifyResult:
+    """Check the manifest and the audit chain; with ``public_key`` (an Ed25519 key file) also the
+    manifest's signature. The key is read first, so a bad key file is a usage error, not a finding."""
     case_dir = Path(case_dir)
+    key = signing.load_public_key(public_key) if public_key is not None else None
     if not case_dir.is_dir():
         raise CaseError(f"{case_dir}: not a folder")
     if not (case_dir / CASE_DB).exists() and not (case_dir / AUDIT_LOG).exists():
         # Nothing to verify is not the same as "changed": exit 2, not 3.
         raise CaseError(f"{case_dir}: not a triage case folder (no {CASE_DB}, no {AUDIT_LOG})")
     problems = _check_manifest(case_dir) + _check_audit(case_dir)
+    if key is not None:
+        problems += signing.check_signature(case_dir, key)
     return VerifyResult(not problems, problems)

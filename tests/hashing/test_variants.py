@@ -1,0 +1,107 @@
+"""PDQ variants (dihedral, letterbox crop), EXIF orientation and the 64-bit hashes, on real photos."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from triage.hashing.file import hash_chunks
+from triage.hashing.perceptual import PerceptualHash
+from triage.hashing.variants import DIHEDRAL_NAMES, find_border
+from triage.records import DecodePolicy
+
+TESTDATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata"
+T = Image.Transpose
+#: How a file is made from the known picture, by the transform name the match must report.
+MAKE = {
+    "original": None, "rot90": T.ROTATE_90, "rot180": T.ROTATE_180, "rot270": T.ROTATE_270,
+    "mirror": T.FLIP_LEFT_RIGHT, "flip": T.FLIP_TOP_BOTTOM,
+    "transpose": T.TRANSPOSE, "transverse": T.TRANSVERSE,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    path = TESTDATA / "media" / "FreshFlower.jpg"
+    if not path.exists():
+        pytest.skip("shared test corpus (../shared/testdata) not present")
+    img = Image.open(path).convert("RGB")
+    img.thumbnail((640, 640))
+    return img
+
+
+def png(img: Image.Image, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG", **kw)
+    return buf.getvalue()
+
+
+def distance(a: str, b: str) -> int:
+    return PerceptualHash.from_hex("pdq", a) - PerceptualHash.from_hex("pdq", b)
+
+
+def test_each_dihedral_variant_undoes_the_transform_it_is_named_after(photo):
+    known = hash_chunks([png(photo)]).pdq
+    assert set(MAKE) == set(DIHEDRAL_NAMES)
+    for name, method in MAKE.items():
+        file = photo if method is None else photo.transpose(method)
+        variants = dict(hash_chunks([png(file)]).pdq_variants)
+        assert list(variants) == list(DIHEDRAL_NAMES)
+        nearest = min(variants, key=lambda v: distance(variants[v], known))
+        assert nearest == name and distance(variants[name], known) <= 24, (
+            name,
+            distance(variants[name], known),
+        )
+        if method is not None:  # the plain hash of a turned copy is as far as an unrelated picture
+            assert distance(variants["original"], known) > 60
+
+
+def test_exif_orientation_is_applied_and_recorded(photo):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned 90 degrees counter-clockwise: display turns it back
+    buf = io.BytesIO()
+    photo.transpose(T.ROTATE_90).save(buf, "JPEG", quality=95, exif=exif.tobytes())
+    upright = hash_chunks([png(photo)])
+    shown = hash_chunks([buf.getvalue()])
+    assert shown.orientation == 6 and upright.orientation is None
+    assert distance(shown.pdq, upright.pdq) <= 8
+    assert (shown.width, shown.height) == (photo.height, photo.width)  # as stored in the file
+    stored = hash_chunks([buf.getvalue()], policy=DecodePolicy(exif_orientation=False))
+    assert stored.orientation == 6 and distance(stored.pdq, upright.pdq) > 60
+
+
+def test_letterbox_and_padding_are_found_and_removed(photo):
+    w, h = photo.size
+    box = Image.new("RGB", (w, h + 100), (0, 0, 0))
+    box.paste(photo, (0, 50))
+    assert find_border(box) == (0, 50, w, h + 50)
+    framed = Image.new("RGB", (w + 60, h + 60), (255, 255, 255))
+    framed.paste(photo, (30, 30))
+    assert find_border(framed) == (30, 30, w + 30, h + 30)
+    assert find_border(photo) is None  # a photo without borders is left alone
+    assert find_border(Image.new("RGB", (200, 100), (9, 9, 9))) is None  # one colour all over
+    result = hash_chunks([png(box)])
+    assert result.crop_box == (0, 50, w, h + 50)
+    assert distance(result.pdq_cropped, hash_chunks([png(photo)]).pdq) <= 10
+
+
+def test_drawing_on_white_inside_black_bars_keeps_its_own_margins():
+    drawing = Image.new("RGB", (300, 200), (255, 255, 255))
+    drawing.paste((200, 30, 30), (100, 50, 200, 150))
+    box = Image.new("RGB", (300, 260), (0, 0, 0))
+    box.paste(drawing, (0, 30))
+    assert find_border(box) == (0, 30, 300, 230)  # the bars only, not the white beside the shape
+
+
+def test_selected_64_bit_hashes(photo):
+    every = hash_chunks(
+        [png(photo)], policy=DecodePolicy(algorithms=("pdq", "phash", "dhash", "ahash", "whash"))
+    )
+    assert all(len(getattr(every, a)) == 16 for a in ("phash", "dhash", "ahash", "whash"))
+    only = hash_chunks([png(photo)], policy=DecodePolicy(algorithms=("dhash",)))
+    assert only.dhash == every.dhash and only.pdq is None and only.phash is None and only.pdq_variants == ()
+    plain = hash_chunks([png(photo)], policy=DecodePolicy(dihedral=False, letterbox=False))
+    assert plain.pdq == every.pdq and plain.pdq_variants == ()

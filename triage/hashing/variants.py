@@ -1,0 +1,135 @@
+"""The hashes of one decoded picture that survive edits: PDQ's 8 dihedral variants, the hash of the
+picture with uniform borders (letterbox, padding) removed, and imagehash's 64-bit hashes.
+
+Why variants on the *file* side: a known-hash set holds one PDQ per picture; a mirrored or
+rotated copy on the evidence hashes far from it (about 128 bits, like an unrelated picture).
+Hashing the file's 8 dihedral transforms and searching each one finds the copy whatever the set
+holds, and says which transform it was. ``pdqhash.compute_dihedral`` (Meta's C++) derives the 8
+from one DCT, as cheap as a single hash; its rotated variants land a few bits (up to ~20 on
+generated pictures) from hashing the turned pixels, because PDQ's downsampling windows are not
+symmetric. docs/matching.md measures what that costs in recall.
+
+Names say how the *file* shows the *known* picture ("the file is the known picture turned
+90 degrees counter-clockwise": ``rot90``, Pillow's ``Transpose.ROTATE_90``). ``compute_dihedral``
+returns hashes of the file transformed by T; the file is then the known picture transformed by
+T's inverse, so pdqhash's 90 and 270 swap here (checked on real pictures in
+tests/hashing/test_variants.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pdqhash
+from PIL import Image
+
+from triage.hashing.perceptual import image_hash, pdq_hash, pdq_pixels
+from triage.records import DecodePolicy
+
+#: ``compute_dihedral``'s order, named by the file's relation to the known picture.
+DIHEDRAL_NAMES: tuple[str, ...] = (
+    "original",  # identity
+    "rot270",  # pdqhash turned the file 90 ccw: the file is the known turned 270 ccw
+    "rot180",
+    "rot90",  # pdqhash turned the file 270 ccw: the file is the known turned 90 ccw
+    "flip",  # upside down (top-bottom mirror)
+    "mirror",  # left-right mirror
+    "transpose",  # mirror across the main diagonal
+    "transverse",  # mirror across the other diagonal
+)
+#: Transform name of a match on the letterbox-cropped hash.
+CROPPED = "cropped"
+#: Every value ``Match.transform`` can take for a picture match.
+TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED)
+
+#: Luma levels a border pixel may differ from its side's colour (JPEG rings near edges).
+BORDER_TOLERANCE = 16
+#: Share of a row/column's pixels that must be within the tolerance for it to count as border.
+BORDER_SHARE = 0.98
+#: A side's border counts from this share of the picture's side (and at least 2 pixels).
+BORDER_MIN_SHARE = 0.01
+#: What must be left after removing borders (share of each side): else the picture is mostly flat.
+BORDER_KEEP_SHARE = 0.3
+
+
+def _hex(vector: np.ndarray) -> str:
+    return np.packbits(vector.astype(np.uint8)).tobytes().hex()
+
+
+def pdq_dihedral(rgb: Image.Image, policy: DecodePolicy) -> tuple[tuple[tuple[str, str], ...], int]:
+    """The 8 dihedral PDQ variants as ``(transform name, hex)`` in :data:`DIHEDRAL_NAMES` order,
+    and the quality (the same for all 8). The ``original`` one equals :func:`pdq_hash`."""
+    vectors, quality = pdqhash.compute_dihedral(pdq_pixels(rgb, policy))
+    return tuple((name, _hex(v)) for name, v in zip(DIHEDRAL_NAMES, vectors, strict=True)), int(quality)
+
+
+def _border_run(lines: np.ndarray) -> tuple[int, float]:
+    """How many lines from the start are uniform in the colour of the first line, and that
+    colour (luma)."""
+    reference = float(np.median(lines[0]))
+    uniform = (np.abs(lines.astype(np.int16) - reference) <= BORDER_TOLERANCE).mean(axis=1) >= BORDER_SHARE
+    return (len(lines) if uniform.all() else int(np.argmin(uniform))), reference
+
+
+def find_border(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box ``(left, top, right, bottom)`` inside uniform borders (letterbox bars, padding,
+    a frame of one colour), or None when there is no border worth removing or almost nothing
+    would be left.
+
+    Bars above and below are found first, across the whole width; then bars at the sides, over
+    the rows left. Only borders of the *outer* colour are removed: a drawing on white given black
+    letterbox bars loses the bars, not its own white margins beside them (which would make the
+    crop differ from the drawing as a set knows it)."""
+    luma = np.asarray(image.convert("L"))
+    height, width = luma.shape
+    top, top_colour = _border_run(luma)
+    bottom, bottom_colour = _border_run(luma[::-1])
+    if top + bottom >= height:
+        return None  # one colour all over
+    top = top if top >= max(2, BORDER_MIN_SHARE * height) else 0
+    bottom = bottom if bottom >= max(2, BORDER_MIN_SHARE * height) else 0
+    outer = [c for run, c in ((top, top_colour), (bottom, bottom_colour)) if run]
+    rows = luma[top : height - bottom]
+    sides = []
+    for run, colour in (_border_run(rows.T), _border_run(rows.T[::-1])):
+        keep = run >= max(2, BORDER_MIN_SHARE * width)
+        if keep and outer and all(abs(colour - c) > BORDER_TOLERANCE for c in outer):
+            keep = False  # the picture's own margin inside bars of another colour
+        sides.append(run if keep else 0)
+    left, right = sides
+    if not (left or top or right or bottom):
+        return None
+    kept_width, kept_height = width - left - right, height - top - bottom
+    if kept_width < BORDER_KEEP_SHARE * width or kept_height < BORDER_KEEP_SHARE * height:
+        return None
+    if min(kept_width, kept_height) < 16:
+        return None
+    return left, top, width - right, height - bottom
+
+
+def picture_hashes(rgb: Image.Image, policy: DecodePolicy, scale: float = 1.0) -> dict[str, object]:
+    """Every perceptual field of :class:`~triage.records.FileHashes` for one RGB picture, as
+    ``policy.algorithms`` and the policy's switches ask: ``pdq``/``pdq_quality``,
+    ``pdq_variants``, ``pdq_cropped``/``pdq_cropped_quality``/``crop_box`` and the 64-bit hashes.
+    ``scale`` maps decoded pixels to the file's own (draft decoding shrinks JPEGs), so the crop
+    box is stated in the picture's real coordinates."""
+    fields: dict[str, object] = {}
+    wanted = policy.algorithms
+    if "pdq" in wanted:
+        if policy.dihedral:
+            variants, quality = pdq_dihedral(rgb, policy)
+            fields["pdq"] = variants[0][1]
+            fields["pdq_variants"] = variants
+        else:
+            pdq, quality = pdq_hash(rgb, policy)
+            fields["pdq"] = str(pdq)
+        fields["pdq_quality"] = quality
+        box = find_border(rgb) if policy.letterbox else None
+        if box is not None:
+            cropped, cropped_quality = pdq_hash(rgb.crop(box), policy)
+            fields["pdq_cropped"] = str(cropped)
+            fields["pdq_cropped_quality"] = cropped_quality
+            fields["crop_box"] = tuple(round(v * scale) for v in box)
+    for algorithm in ("phash", "dhash", "ahash", "whash"):
+        if algorithm in wanted:
+            fields[algorithm] = str(image_hash(algorithm, rgb))
+    return fields

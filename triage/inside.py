@@ -1,0 +1,133 @@
+"""Files found inside entries and in unallocated space, turned into case entries (parent side).
+
+Workers return what they found inside an entry as :class:`~triage.records.ChildFile` records on
+its :class:`~triage.records.FileHashes`, and carved pictures as a
+:class:`~triage.worker.CarveResult`. The parent, the case store's only writer, gives each an
+:class:`~triage.records.Entry` whose location continues the parent's (``...#5>inner.zip>c.jpg``)
+or names the carved bytes (``.../$unalloc@OFFSET+LENGTH(carved jpeg)``), adds them to the store
+and matches them against the index like any file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from triage.case.store import CaseStore
+from triage.evidence.carve import MAX_CARVE
+from triage.evidence.unalloc import carve_areas
+from triage.locator import Carved, Location
+from triage.records import Entry, EntryRef, FileHashes, Match, MatchPolicy
+from triage.worker import CarveJob, CarveResult
+from triage.workers import WorkItem
+
+#: Bytes of unallocated space searched for headers per piece, and per work item.
+PIECE_BYTES = 16 * 1024 * 1024
+JOB_BYTES = 64 * 1024 * 1024
+
+Result = tuple[int, FileHashes, Sequence[Match]]
+
+
+def _matches(index: Any, h: FileHashes, policy: MatchPolicy) -> Sequence[Match]:
+    if not (h.sha256 or h.pdq or h.phash):
+        return []
+    return index.match(h, policy)
+
+
+def record_children(
+    store: CaseStore, parent: Entry, hashes: FileHashes, index: Any, policy: MatchPolicy
+) -> list[Result]:
+    """Add the children of ``parent`` as entries; returns their results to record."""
+    entries = [
+        Entry(
+            evidence_id=parent.evidence_id,
+            location=dataclasses.replace(parent.location, members=(*parent.location.members, *c.members)),
+            path=">".join((parent.path, *c.members)),
+            size=c.size,
+            deleted=parent.deleted,
+            ref=dataclasses.replace(parent.ref, members=(*parent.ref.members, *c.members)),
+            mtime=c.mtime,
+            flags=c.flags,
+        )
+        for c in hashes.children
+    ]
+    ids = store.add_entries(entries)
+    return [
+        (i, c.hashes, _matches(index, c.hashes, policy)) for i, c in zip(ids, hashes.children, strict=True)
+    ]
+
+
+def carve_items(store: CaseStore, opened: Sequence[Any], options: Any) -> list[WorkItem]:
+    """Work items carving every disk image's unallocated space; notes go to the case."""
+    items: list[WorkItem] = []
+    for ev in opened:
+        if ev.info.kind == "folder":
+            continue
+        eid = ev.info.evidence_id
+        areas, notes = carve_areas(ev.spec, ev.info.volumes)
+        for note in notes:
+            store.record_error(None, eid, note)
+        total = 0
+        for area in areas:
+            pieces: list[tuple[int, int, int]] = []
+            size = 0
+            for off, length in area.runs:
+                for start in range(off, off + length, PIECE_BYTES):
+                    n = min(PIECE_BYTES, off + length - start)
+                    pieces.append((start, n, min(off + length - start, n + MAX_CARVE)))
+                    size += n
+                    if size >= JOB_BYTES:
+                        items.append(_item(ev, area.volume, pieces, size, options))
+                        pieces, size = [], 0
+            if pieces:
+                items.append(_item(ev, area.volume, pieces, size, options))
+            total += sum(length for _, length in area.runs)
+        store.audit(
+            "carving planned",
+            evidence_id=eid,
+            areas=[str(a.volume) if a.volume else "outside partitions" for a in areas],
+            bytes=total,
+            notes=notes,
+        )
+    return items
+
+
+def _item(ev: Any, volume: Any, pieces: list, size: int, options: Any) -> WorkItem:
+    job = CarveJob(ev.spec, volume, tuple(pieces), options.perceptual, options.decode_policy)
+    return WorkItem(
+        ("carve", ev.info.evidence_id, volume, size), job, options.timeout + size / options.min_rate
+    )
+
+
+def record_carved(
+    store: CaseStore,
+    spec: Any,
+    evidence_id: str,
+    volume: Any,
+    result: CarveResult,
+    index: Any,
+    policy: MatchPolicy,
+) -> list[Result]:
+    """Add carved pictures as entries (flag ``carved``, counted as deleted); returns their results."""
+    entries = []
+    for c in result.carved:
+        carved = Carved(c.offset, c.length, c.kind)
+        entries.append(
+            Entry(
+                evidence_id=evidence_id,
+                location=Location(evidence_id, volume, "", None, (), carved),
+                path=str(carved),
+                size=c.length,
+                deleted=True,
+                ref=EntryRef(
+                    source=spec,
+                    volume_offset=volume.offset if volume else None,
+                    fs_type=volume.fs_type if volume else None,
+                    byte_range=(c.offset, c.length),
+                ),
+                flags=("carved",),
+            )
+        )
+    ids = store.add_entries(entries)
+    return [(i, c.hashes, _matches(index, c.hashes, policy)) for i, c in zip(ids, result.carved, strict=True)]
