@@ -1,5 +1,5 @@
 """``python -m triage`` is the same as the ``triage`` command."""
 
-from triage.cli.main import main
+from triage.cli.entry import main
 
 main()

@@ -8,6 +8,7 @@ reports. Nothing may change the folder after the manifest.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,29 +16,32 @@ from pathlib import Path
 from triage import __version__
 from triage.case.store import CaseStore
 from triage.errors import ReportError
-from triage.reports import (
-    case_report,
-    csv_report,
-    dfxml_report,
-    html_report,
-    json_report,
-    pdf_report,
-    signing,
-    vics_report,
-)
+from triage.reports import signing
 from triage.reports.manifest import MANIFEST, file_sha256, write_manifest
 from triage.reports.verify import VerifyResult, verify_case
 
+
+def _lazy(module: str, function: str) -> Callable[[CaseStore], bytes]:
+    """A renderer imported on first use: the PDF library alone costs a fifth of a second at
+    start-up, which every ``triage --help`` and every scan without a PDF would pay."""
+
+    def render(store: CaseStore) -> bytes:
+        return getattr(importlib.import_module(f"triage.reports.{module}"), function)(store)
+
+    render.__qualname__ = f"{module}.{function}"
+    return render
+
+
 #: format → (file name in the case folder, renderer). Adding a format: one module, one line here.
 WRITERS: dict[str, tuple[str, Callable[[CaseStore], bytes]]] = {
-    "json": ("report.json", json_report.render),
-    "html": ("report.html", html_report.render),
-    "csv-files": ("files.csv", csv_report.render_files),
-    "csv-matches": ("matches.csv", csv_report.render_matches),
-    "pdf": ("report.pdf", pdf_report.render),
-    "dfxml": ("report.dfxml", dfxml_report.render),
-    "case": ("report.case.jsonld", case_report.render),
-    "vics": ("report.vics.json", vics_report.render),
+    "json": ("report.json", _lazy("json_report", "render")),
+    "html": ("report.html", _lazy("html_report", "render")),
+    "csv-files": ("files.csv", _lazy("csv_report", "render_files")),
+    "csv-matches": ("matches.csv", _lazy("csv_report", "render_matches")),
+    "pdf": ("report.pdf", _lazy("pdf_report", "render")),
+    "dfxml": ("report.dfxml", _lazy("dfxml_report", "render")),
+    "case": ("report.case.jsonld", _lazy("case_report", "render")),
+    "vics": ("report.vics.json", _lazy("vics_report", "render")),
 }
 #: A format the examiner names that writes more than one file.
 GROUPS: dict[str, tuple[str, ...]] = {"csv": ("csv-files", "csv-matches")}
