@@ -156,9 +156,11 @@ def candidates(root: Path, seed: int) -> list[Path]:
     return shared + debian
 
 
-def _flatten(path: Path) -> Image.Image | None:
+def _flatten(path: Path, min_side: int) -> Image.Image | None:
     try:
         with Image.open(path) as img:
+            if min(img.size) < min_side:
+                return None
             img.load()
             if min(img.size) < 64:
                 return None
@@ -187,9 +189,9 @@ def _source(path: Path) -> str:
     return "openclipart (drawings)"
 
 
-def choose(cache: Path, count: int, seed: int) -> list[Path]:
+def choose(cache: Path, count: int, seed: int, min_side: int = 64) -> list[Path]:
     """Prepare ``count`` distinct originals as PNGs in the cache (once); print what was dropped."""
-    out = cache / f"originals-{count}-{seed}"
+    out = cache / f"originals-{count}-{seed}-{min_side}"
     listing = out / "chosen.json"
     if listing.exists():
         return [out / n for n in json.loads(listing.read_text())["files"]]
@@ -198,15 +200,19 @@ def choose(cache: Path, count: int, seed: int) -> list[Path]:
     kept_queries: list[int] = []
     sources: list[str] = []
     names: list[str] = []
-    dropped = {"unreadable or under 64 px": 0, "PDQ quality < 50": 0, "near duplicate (PDQ <= 31)": 0}
+    dropped = {
+        f"unreadable or under {min_side} px": 0,
+        "PDQ quality < 50": 0,
+        "near duplicate (PDQ <= 31)": 0,
+    }
     examined = 0
     for path in candidates(fetch(cache), seed):
         if len(names) >= count:
             break
         examined += 1
-        img = _flatten(path)
+        img = _flatten(path, min_side)
         if img is None:
-            dropped["unreadable or under 64 px"] += 1
+            dropped[f"unreadable or under {min_side} px"] += 1
             continue
         fields = picture_hashes(img, DecodePolicy(algorithms=("pdq",)))
         if int(fields["pdq_quality"]) < 50:  # type: ignore[call-overload]
@@ -368,13 +374,20 @@ def main() -> None:
     parser.add_argument("--originals", type=int, default=600)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--min-side",
+        type=int,
+        default=64,
+        help="smallest original (shorter side, px); PDQ is specified for pictures, and below 128 px"
+        " its smoothing window is one pixel, so resizing alone moves many hashes (see docs/matching.md)",
+    )
     for a in SHORT:
         parser.add_argument(f"--{a}", type=int, default=getattr(MatchPolicy(), f"{a}_max_distance"))
     args = parser.parse_args()
-    paths = choose(args.cache, args.originals, args.seed)
+    paths = choose(args.cache, args.originals, args.seed, args.min_side)
     info = json.loads((paths[0].parent / "chosen.json").read_text())
     print(f"originals: {len(paths)} kept of {info['examined']} examined; dropped: {info['dropped']}")
-    cached = args.cache / f"hashes-{args.originals}-{args.seed}.json"
+    cached = args.cache / f"hashes-{args.originals}-{args.seed}-{args.min_side}.json"
     if cached.exists():
         hashes = json.loads(cached.read_text())
     else:

@@ -235,6 +235,41 @@ class CaseReader:
         )
         return {r["location"]: {k: r[k] for k in ("mode", "width", "height", "jpeg")} for r in rows}
 
+    def matched_videos(self) -> list[tuple[int, Entry, list[tuple[float, float]]]]:
+        """Videos matched by an alert set, in location order, with how to read them again and the
+        time ranges (seconds, sorted) of their alert vPDQ matches; none for an exact match only."""
+        cols = ", ".join(ENTRY_COLUMNS)
+        rows = self._conn.execute(
+            f"SELECT id, {cols} FROM entries WHERE media_kind = 'video' AND id IN {_ALERTED}"
+            " ORDER BY location, id"
+        ).fetchall()
+        videos = []
+        for r in rows:
+            found = self._conn.execute(
+                "SELECT video FROM matches WHERE entry = ? AND role = 'alert' AND algorithm = 'vpdq'"
+                " AND video IS NOT NULL",
+                (r["id"],),
+            )
+            ranges = sorted(
+                {(float(a), float(b)) for v in found for a, b in (loads(v["video"]) or {}).get("ranges", [])}
+            )
+            videos.append((r["id"], row_entry(r), ranges))
+        return videos
+
+    def frame_thumbnails(self) -> dict[str, list[dict[str, Any]]]:
+        """Stored video frame thumbnails by the file's location, in time order: ``frame``,
+        ``timestamp``, ``mode``, ``width``, ``height``, ``jpeg`` bytes."""
+        rows = self._conn.execute(
+            "SELECT e.location, t.frame, t.timestamp, t.mode, t.width, t.height, t.jpeg"
+            " FROM frame_thumbnails AS t JOIN entries AS e ON e.id = t.entry"
+            " ORDER BY e.location, e.id, t.timestamp, t.frame"
+        )
+        found: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            keys = ("frame", "timestamp", "mode", "width", "height", "jpeg")
+            found.setdefault(r["location"], []).append({k: r[k] for k in keys})
+        return found
+
     def audit_lines(self) -> list[str]:
         """The exact stored lines, to compare with ``audit.jsonl``."""
         return [r["line"] for r in self._conn.execute("SELECT line FROM audit ORDER BY seq")]

@@ -1,5 +1,5 @@
--- triage case store, schema version 3 (2: hash-set roles and index provenance; 3: picture variants,
--- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches).
+-- triage case store, schema version 4 (2: hash-set roles and index provenance; 3: picture variants,
+-- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches; 4: frame thumbnails).
 --
 -- One SQLite file per case (case.sqlite). The scan pipeline is its only writer and commits one
 -- transaction per batch, in rollback-journal mode (journal_mode=DELETE), so a killed scan leaves the
@@ -169,6 +169,20 @@ CREATE TABLE thumbnails (
     width  INTEGER NOT NULL,
     height INTEGER NOT NULL,
     jpeg   BLOB NOT NULL
+);
+
+-- Up to three frame thumbnails per matched video (triage.thumbnails), made under the same policy
+-- as the picture thumbnails: the first frame of each matched time range of a vPDQ match (then the
+-- middle and last matched frames), or the first, middle and last sampled frames of an exact match.
+CREATE TABLE frame_thumbnails (
+    entry     INTEGER NOT NULL REFERENCES entries (id),
+    frame     INTEGER NOT NULL,            -- the sampled frame's number (frames.frame), from 0
+    timestamp REAL NOT NULL,               -- seconds, where the frame was read
+    mode      TEXT NOT NULL CHECK (mode IN ('blurred', 'clear')),
+    width     INTEGER NOT NULL,
+    height    INTEGER NOT NULL,
+    jpeg      BLOB NOT NULL,
+    PRIMARY KEY (entry, frame)
 );
 
 -- The same events as audit.jsonl; ``line`` holds the exact JSON line whose sha256 the next event

@@ -44,7 +44,7 @@ from triage.timeutil import now_utc
 CASE_DB = "case.sqlite"
 AUDIT_LOG = "audit.jsonl"
 SCHEMA_NAME = "triage-case"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 VERIFICATIONS = ("verified", "mismatch", "none stored", "not computed")
 
 
@@ -283,6 +283,19 @@ class CaseStore(CaseReader):
                 "INSERT OR REPLACE INTO thumbnails (entry, mode, width, height, jpeg) VALUES (?, ?, ?, ?, ?)",
                 (entry_id, mode, width, height, jpeg),
             )
+
+    def add_frame_thumbnails(
+        self, entry_id: int, mode: str, frames: Sequence[tuple[int, float, int, int, bytes]]
+    ) -> None:
+        """Store one matched video's frame thumbnails, ``(frame, timestamp, width, height, jpeg)``
+        each, in one transaction (see :mod:`triage.thumbnails`)."""
+        with self._tx() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO frame_thumbnails (entry, frame, timestamp, mode, width, height, jpeg)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(entry_id, frame, timestamp, mode, width, height, jpeg)
+                 for frame, timestamp, width, height, jpeg in frames],
+            )  # fmt: skip
 
     def finish(self, finished_at: str) -> None:
         with self._tx() as c:

@@ -69,8 +69,8 @@ def custody_options(f: F) -> F:
             type=click.Choice(POLICIES),
             default="blurred",
             show_default=True,
-            help="Thumbnails of matched pictures in report.html, shown only on a click: blurred"
-            " greyscale, clear, or none.",
+            help="Thumbnails of matched pictures and video frames in report.html, shown only on a"
+            " click: blurred greyscale, clear, or none.",
         ),
         click.option(
             "--verify-after",

@@ -8,9 +8,9 @@ Safety comes first because every name in it comes from seized media:
 * A Content-Security-Policy forbids every network load, frame and form; the only style and the
   only script allowed are the inline ones, pinned by their SHA-256 (the script sorts and filters
   the matches table and reads nothing but the page); images only as ``data:`` URIs.
-* Pictures only as stored thumbnails (examiner wellness): blurred and greyscale unless the case
-  was scanned with ``--thumbnails clear``, each inside a closed ``<details>`` that only a
-  deliberate click opens; matches are described by location, hashes and distance.
+* Pictures and video frames only as stored thumbnails (examiner wellness): blurred and greyscale
+  unless the case was scanned with ``--thumbnails clear``, each inside a closed ``<details>``
+  that only a deliberate click opens; matches are described by location, hashes and distance.
 
 The page renders the same model as report.json (:func:`json_report.build_report`), so the two
 reports always agree and the same case store gives byte-identical HTML.
@@ -154,6 +154,23 @@ def thumbnail_uris(thumbnails: dict[str, dict[str, Any]]) -> dict[str, dict[str,
     }  # fmt: skip
 
 
+def frame_time(seconds: float) -> str:
+    """A frame's time as ``m:ss.s`` (tenths), for the caption under a video frame thumbnail."""
+    tenths = round(seconds * 10)
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes}:{rest // 10:02d}.{rest % 10}"
+
+
+def frame_thumbnail_uris(frames: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Video frame thumbnails by location, each with its ``data:`` URI and its time as text."""
+    return {
+        loc: [{**{k: t[k] for k in ("frame", "mode", "width", "height")}, "time": frame_time(t["timestamp"]),
+               "uri": Markup("data:image/jpeg;base64," + base64.b64encode(t["jpeg"]).decode("ascii"))}
+              for t in found]
+        for loc, found in frames.items()
+    }  # fmt: skip
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("triage.reports", "templates"),
@@ -171,7 +188,11 @@ def environment() -> Environment:
     return env
 
 
-def render_model(report: dict[str, Any], thumbnails: dict[str, dict[str, Any]] | None = None) -> bytes:
+def render_model(
+    report: dict[str, Any],
+    thumbnails: dict[str, dict[str, Any]] | None = None,
+    frame_thumbnails: dict[str, list[dict[str, Any]]] | None = None,
+) -> bytes:
     css = _css() + print_css(report["case"]["case_number"])
     script = _asset(SCRIPT)
     matched = {m["location"] for m in report["matches"]}
@@ -187,6 +208,7 @@ def render_model(report: dict[str, Any], thumbnails: dict[str, dict[str, Any]] |
             findings=findings_by_category(report["matches"]),
             matched_files=[f for f in report["files"] if f["location"] in matched],
             thumbs=thumbnail_uris(thumbnails or {}),
+            frame_thumbs=frame_thumbnail_uris(frame_thumbnails or {}),
             policy=(report["settings"].get("thumbnails") or {}).get("policy", "none"),
         )
     )
@@ -194,4 +216,4 @@ def render_model(report: dict[str, Any], thumbnails: dict[str, dict[str, Any]] |
 
 
 def render(store: CaseStore) -> bytes:
-    return render_model(build_report(store), store.thumbnails())
+    return render_model(build_report(store), store.thumbnails(), store.frame_thumbnails())
