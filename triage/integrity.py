@@ -1,4 +1,5 @@
-"""``--verify-after``: hash every disk image again once the scan is done, to show it is unchanged.
+"""Evidence integrity: the image hashes taken during the scan, checked against the hashes an E01
+stores, and ``--verify-after``: every disk image hashed again once the scan is done.
 
 The scan opened the evidence read-only; this second full read is the proof a court may ask for.
 It uses the same worker job as the first hash (:class:`triage.worker.MediumJob`), so both reads
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from triage.case.store import CaseStore
 from triage.evidence import Evidence
+from triage.records import EvidenceInfo
 from triage.timeutil import now_utc
 from triage.worker import MediumHashes, MediumJob, process
 from triage.workers import WorkerFailure, WorkItem, run_pool
@@ -64,3 +66,42 @@ def verify_after(
     store.set_setting("verify_after", dict(sorted(results.items())))
     store.stage("verify-after", started, now_utc())
     return results
+
+
+def record_medium(store: CaseStore, info: EvidenceInfo, value: MediumHashes | WorkerFailure) -> None:
+    """Compare the medium's computed hashes with those stored in the container (E01)."""
+    if isinstance(value, WorkerFailure):
+        store.record_error(None, info.evidence_id, f"evidence hashing failed: {value.message}")
+        store.set_evidence_hashes(
+            info.evidence_id, md5=None, sha1=None, sha256=None, verification="not computed"
+        )
+        return
+    stored = [(info.stored_md5, value.md5), (info.stored_sha1, value.sha1)]
+    stored = [(s.lower(), c) for s, c in stored if s]
+    if not stored:
+        verification = "none stored"
+    elif all(s == c for s, c in stored):
+        verification = "verified"
+    else:
+        verification = "mismatch"
+        # The image no longer holds what was acquired: an evidence-level error, never silent.
+        store.record_error(
+            None,
+            info.evidence_id,
+            f"evidence integrity: the computed hashes of {info.evidence_id} do not match those stored"
+            " in the image (stored "
+            + ", ".join(f"{n} {v}" for n, v in (("MD5", info.stored_md5), ("SHA-1", info.stored_sha1)) if v)
+            + ")",
+        )
+    store.set_evidence_hashes(
+        info.evidence_id, md5=value.md5, sha1=value.sha1, sha256=value.sha256, verification=verification
+    )
+    store.audit(
+        "evidence hashed",
+        evidence_id=info.evidence_id,
+        bytes=value.size,
+        md5=value.md5,
+        sha1=value.sha1,
+        sha256=value.sha256,
+        verification=verification,
+    )

@@ -25,15 +25,15 @@ from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
 from triage.inside import carve_items, record_carved, record_children
-from triage.integrity import verify_after
+from triage.integrity import record_medium, verify_after
 from triage.locator import valid_evidence_id
 from triage.preflight import check_case_dir, check_case_info
-from triage.provenance import tool_info
+from triage.provenance import record_setup, tool_info
 from triage.records import ArchiveLimits, CaseInfo, DecodePolicy, Entry, FileHashes, Match, MatchPolicy
 from triage.reports import write_reports
 from triage.thumbnails import make_thumbnails
 from triage.timeutil import now_utc
-from triage.worker import HashJob, MediumHashes, MediumJob, process
+from triage.worker import HashJob, MediumJob, process
 from triage.workers import WorkerFailure, WorkItem, default_jobs, run_pool, warm_up
 
 
@@ -141,7 +141,7 @@ def scan(
         store = CaseStore.create(case_dir, case, command_line=list(command_line), tool=tool_info())
         try:
             progress = Progress()
-            _record_setup(store, options, index, opened)
+            record_setup(store, options, index, opened)
             _list_entries(store, opened, progress, on_progress)
         except BaseException:
             store.close()
@@ -177,43 +177,6 @@ def scan(
         reports=tuple(reports),
         integrity_failures=mismatched,
     )
-
-
-def _record_setup(
-    store: CaseStore, options: ScanOptions, index: MatchIndex, opened: Sequence[Evidence]
-) -> None:
-    store.set_setting("scan_options", options.as_dict())
-    store.set_setting("decode_policy", options.decode_policy.as_dict())
-    store.set_setting("match_policy", options.match_policy.as_dict())
-    store.audit("scan started", options=options.as_dict())
-    for info in index.infos:
-        store.add_hashset(info)
-        store.audit(
-            "hash set loaded",
-            path=info.path,
-            sha256=info.sha256,
-            format=info.format,
-            role=info.role,
-            entries=info.entries,
-            counts=dict(info.counts),
-            index=info.index,
-            built_at=info.built_at,
-        )
-    for ev in opened:
-        store.add_evidence(ev.info)
-        store.audit(
-            "evidence opened",
-            evidence_id=ev.info.evidence_id,
-            source=ev.info.source,
-            kind=ev.info.kind,
-            size=ev.info.size,
-            segments=list(ev.info.segments),
-            stored_md5=ev.info.stored_md5,
-            stored_sha1=ev.info.stored_sha1,
-            volumes=[
-                str(v.label) + "@" + str(v.offset) + "(" + (v.fs_type or "-") + ")" for v in ev.info.volumes
-            ],
-        )
 
 
 def _list_entries(
@@ -315,7 +278,7 @@ def _collect(
     last_commit = time.monotonic()
     for key, value in run_pool(process, _jobs(to_read, opened, options, carving), options.jobs):
         if key[0] == "medium":
-            _record_medium(store, stored[key[1]], value)
+            record_medium(store, stored[key[1]], value)
             continue
         if key[0] == "carve":
             _, eid, volume, _size = key
@@ -376,42 +339,3 @@ def _after_hashing(
             on_progress(progress)
         verify_after(store, opened, jobs=options.jobs, timeout=options.timeout, min_rate=options.min_rate)
     progress.stage = "reporting"
-
-
-def _record_medium(store: CaseStore, info, value: MediumHashes | WorkerFailure) -> None:  # type: ignore[no-untyped-def]
-    """Compare the medium's computed hashes with those stored in the container (E01)."""
-    if isinstance(value, WorkerFailure):
-        store.record_error(None, info.evidence_id, f"evidence hashing failed: {value.message}")
-        store.set_evidence_hashes(
-            info.evidence_id, md5=None, sha1=None, sha256=None, verification="not computed"
-        )
-        return
-    stored = [(info.stored_md5, value.md5), (info.stored_sha1, value.sha1)]
-    stored = [(s.lower(), c) for s, c in stored if s]
-    if not stored:
-        verification = "none stored"
-    elif all(s == c for s, c in stored):
-        verification = "verified"
-    else:
-        verification = "mismatch"
-        # The image no longer holds what was acquired: an evidence-level error, never silent.
-        store.record_error(
-            None,
-            info.evidence_id,
-            f"evidence integrity: the computed hashes of {info.evidence_id} do not match those stored"
-            " in the image (stored "
-            + ", ".join(f"{n} {v}" for n, v in (("MD5", info.stored_md5), ("SHA-1", info.stored_sha1)) if v)
-            + ")",
-        )
-    store.set_evidence_hashes(
-        info.evidence_id, md5=value.md5, sha1=value.sha1, sha256=value.sha256, verification=verification
-    )
-    store.audit(
-        "evidence hashed",
-        evidence_id=info.evidence_id,
-        bytes=value.size,
-        md5=value.md5,
-        sha1=value.sha1,
-        sha256=value.sha256,
-        verification=verification,
-    )

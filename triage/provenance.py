@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import platform
 import re
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import triage
+
+if TYPE_CHECKING:
+    from triage.case.store import CaseStore
+    from triage.evidence import Evidence
+    from triage.hashsets import MatchIndex
+    from triage.pipeline import ScanOptions
 
 #: Distributions whose versions can change a result (decoding, hashing, evidence reading) or the report.
 DEPENDENCIES: tuple[str, ...] = (
@@ -48,3 +55,42 @@ def tool_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def record_setup(
+    store: CaseStore, options: ScanOptions, index: MatchIndex, opened: Sequence[Evidence]
+) -> None:
+    """Record what this scan works with, before any file is read: its options and policies,
+    every hash set (path, SHA-256, format, role, counts) and every evidence item as opened."""
+    store.set_setting("scan_options", options.as_dict())
+    store.set_setting("decode_policy", options.decode_policy.as_dict())
+    store.set_setting("match_policy", options.match_policy.as_dict())
+    store.audit("scan started", options=options.as_dict())
+    for info in index.infos:
+        store.add_hashset(info)
+        store.audit(
+            "hash set loaded",
+            path=info.path,
+            sha256=info.sha256,
+            format=info.format,
+            role=info.role,
+            entries=info.entries,
+            counts=dict(info.counts),
+            index=info.index,
+            built_at=info.built_at,
+        )
+    for ev in opened:
+        store.add_evidence(ev.info)
+        store.audit(
+            "evidence opened",
+            evidence_id=ev.info.evidence_id,
+            source=ev.info.source,
+            kind=ev.info.kind,
+            size=ev.info.size,
+            segments=list(ev.info.segments),
+            stored_md5=ev.info.stored_md5,
+            stored_sha1=ev.info.stored_sha1,
+            volumes=[
+                str(v.label) + "@" + str(v.offset) + "(" + (v.fs_type or "-") + ")" for v in ev.info.volumes
+            ],
+        )
