@@ -305,3 +305,18 @@ def test_e01_whose_data_no_longer_matches_its_stored_hash_is_flagged(tmp_path):
     assert report["evidence"][0]["verification"] == "mismatch"
     assert any("integrity" in e["message"] for e in report["errors"])
     assert "failed its integrity check" in proc.stderr
+
+
+def test_blank_pictures_do_not_match_a_blank_phash(tmp_path):
+    """A known set holding a flat picture's pHash must not flag every flat picture on the disk."""
+    src = tmp_path / "evidence"
+    src.mkdir()
+    Image.new("RGB", (200, 150), (0, 0, 0)).save(src / "black.png")
+    Image.new("RGB", (200, 150), (250, 250, 250)).save(src / "white.png")
+    flat = hash_chunks([(src / "white.png").read_bytes()])
+    assert flat.pdq_quality is not None and flat.pdq_quality < 50
+    known = tmp_path / "flat.csv"
+    known.write_text(f"id,phash\nFLAT,{flat.phash}\n")
+    proc = scan([str(src)], tmp_path / "case", "--hashset", str(known))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "case" / "report.json").read_text())["matches"] == []

@@ -32,7 +32,7 @@ SHORT_HASHES: tuple[str, ...] = ("phash", "dhash", "ahash", "whash")
 def picture_queries(hashes: FileHashes, policy: MatchPolicy) -> list[tuple[str, str, int, str]]:
     """``(algorithm, hex, radius, transform)`` to search for one file. PDQ hashes only when their
     quality is known and at least ``policy.pdq_min_quality`` (a flat picture's PDQ matches
-    unrelated pictures)."""
+    unrelated pictures); the 64-bit hashes only when PDQ's quality passes the same gate."""
     queries: list[tuple[str, str, int, str]] = []
     radius = policy.pdq_max_distance
     if hashes.pdq and hashes.pdq_quality is not None and hashes.pdq_quality >= policy.pdq_min_quality:
@@ -41,7 +41,11 @@ def picture_queries(hashes: FileHashes, policy: MatchPolicy) -> list[tuple[str, 
     quality = hashes.pdq_cropped_quality
     if hashes.pdq_cropped and quality is not None and quality >= policy.pdq_min_quality:
         queries.append(("pdq", hashes.pdq_cropped.lower(), radius, "cropped"))
-    for algorithm in SHORT_HASHES:
+    # A flat or nearly blank picture has a 64-bit hash shared by every other flat picture (a
+    # solid colour's pHash is 8000000000000000): PDQ's quality says how much the picture holds,
+    # so the same gate applies to the 64-bit hashes whenever PDQ was computed.
+    informative = hashes.pdq_quality is None or hashes.pdq_quality >= policy.pdq_min_quality
+    for algorithm in SHORT_HASHES if informative else ():
         value = getattr(hashes, algorithm)
         if value:
             queries.append(
