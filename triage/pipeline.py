@@ -209,7 +209,8 @@ def _list_entries(
 
 
 def _jobs(
-    pending: Sequence[tuple[int, Entry]],
+    store: CaseStore,
+    pending: Sequence[int],
     opened: Sequence[Evidence],
     options: ScanOptions,
     carving: Sequence[WorkItem] = (),
@@ -220,12 +221,17 @@ def _jobs(
                 timeout = options.timeout + ev.info.size / options.min_rate
                 yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
     yield from carving  # long items first, like the largest entries
-    for entry_id, entry in pending:
-        job = HashJob(
-            entry.ref, options.media_only, options.perceptual, options.decode_policy, options.archive_limits
-        )
-        timeout = options.timeout + entry.size / options.min_rate
-        yield WorkItem(("entry", entry_id, entry.size), job, timeout)
+    for start in range(0, len(pending), 1000):
+        for entry_id, entry in store.entries_by_id(pending[start : start + 1000]):
+            job = HashJob(
+                entry.ref,
+                options.media_only,
+                options.perceptual,
+                options.decode_policy,
+                options.archive_limits,
+            )
+            timeout = options.timeout + entry.size / options.min_rate
+            yield WorkItem(("entry", entry_id, entry.size), job, timeout)
 
 
 def _hash_and_match(
@@ -241,14 +247,15 @@ def _hash_and_match(
     results: list[tuple[int, FileHashes, Sequence[Match]]] = []
     # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
     # idles at the end while another finishes one big video (longest-processing-time rule).
-    pending = sorted(store.pending_entries(), key=lambda item: (-item[1].size, item[0]))
+    # Only ids, sizes and flags are held; entries are read back from the store in batches.
     # A deleted name whose metadata is gone has no content to read (flag "no-meta"); one whose
     # metadata was reused by another file ("realloc") would read *that* file's bytes, which
     # must not be attributed to this name (they are hashed under their own, allocated name).
     # Both are listed with their flags, not hashed, and not counted as errors.
     unread = {"no-meta", "realloc"}
-    to_read = [(i, e) for i, e in pending if not unread & set(e.flags)]
-    results.extend((i, FileHashes(size_read=0), ()) for i, e in pending if unread & set(e.flags))
+    order = store.pending_order()
+    to_read = [i for i, _size, flags in order if not unread & set(flags)]
+    results.extend((i, FileHashes(size_read=0), ()) for i, _size, flags in order if unread & set(flags))
     progress.files_done += len(results)
     carving = carve_items(store, opened, options) if options.carve else []
     try:
@@ -268,15 +275,14 @@ def _collect(
     options: ScanOptions,
     progress: Progress,
     on_progress: ProgressFn | None,
-    to_read: list[tuple[int, Entry]],
+    to_read: list[int],
     carving: list[WorkItem],
     results: list[tuple[int, FileHashes, Sequence[Match]]],
 ) -> None:
     """Take results from the workers as they come; commit a batch every few hundred or 2 s."""
     stored = {ev.info.evidence_id: ev.info for ev in opened}
-    by_id = dict(to_read)
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(to_read, opened, options, carving), options.jobs):
+    for key, value in run_pool(process, _jobs(store, to_read, opened, options, carving), options.jobs):
         if key[0] == "medium":
             record_medium(store, stored[key[1]], value)
             continue
@@ -300,7 +306,8 @@ def _collect(
         matches = index.match(value, options.match_policy) if value.error is None or value.sha256 else []
         results.append((entry_id, value, matches))
         if value.children:
-            inner = record_children(store, by_id[entry_id], value, index, options.match_policy)
+            parent = store.entries_by_id([entry_id])[0][1]
+            inner = record_children(store, parent, value, index, options.match_policy)
             results.extend(inner)
             progress.files_total += len(inner)
             progress.files_done += len(inner)

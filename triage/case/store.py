@@ -270,6 +270,25 @@ class CaseStore(CaseReader):
                 (entry_id, evidence_id, location, to_db(message)),
             )
 
+    def pending_order(self) -> list[tuple[int, int, tuple[str, ...]]]:
+        """``(id, size, flags)`` of every pending entry, largest first (then walk order): small
+        enough to hold for millions of entries, unlike the entries themselves."""
+        rows = self._conn.execute(
+            "SELECT id, size, flags FROM entries WHERE state = 0 ORDER BY size DESC, id"
+        ).fetchall()
+        return [(r["id"], r["size"], tuple(json.loads(r["flags"]))) for r in rows]
+
+    def entries_by_id(self, ids: Sequence[int]) -> list[tuple[int, Entry]]:
+        """The entries with these ids, in the order given (read back in batches by the pipeline)."""
+        cols = ", ".join(ENTRY_COLUMNS)
+        found: dict[int, Entry] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            for r in self._conn.execute(f"SELECT id, {cols} FROM entries WHERE id IN ({marks})", chunk):
+                found[r["id"]] = row_entry(r)
+        return [(i, found[i]) for i in ids if i in found]
+
     def pending_entries(self) -> list[tuple[int, Entry]]:
         """Entries that have neither results nor an error yet, in walk order (for a resume)."""
         cols = ", ".join(ENTRY_COLUMNS)
