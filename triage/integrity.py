@@ -12,60 +12,58 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from triage.case.store import CaseStore
+from triage.errors import TriageError
 from triage.evidence import Evidence
 from triage.records import EvidenceInfo
 from triage.timeutil import now_utc
-from triage.worker import MediumHashes, MediumJob, process
-from triage.workers import WorkerFailure, WorkItem, run_pool
+from triage.worker import MediumHashes, hash_medium
+from triage.workers import WorkerFailure
 
 
 def verify_after(
     store: CaseStore,
     opened: Sequence[Evidence],
     *,
-    jobs: int,
-    timeout: float,
-    min_rate: float,
-    on_item: Callable[[str], None] | None = None,
+    on_bytes: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, dict[str, object]]:
-    """Re-hash each image (folders have no image hash) and compare with the scan's hashes."""
+    """Re-hash each image (folders have no image hash) and compare with the scan's hashes.
+
+    The read runs here, one image after the other, so ``on_bytes(evidence_id, done, total)``
+    can show a long read's progress (the scan's own image hash runs in a worker beside the file
+    hashing). The digests are computed exactly as the worker's :class:`MediumJob` does.
+    """
     started = now_utc()
     first = {e["id"]: e for e in store.evidence()}
-    items = [
-        WorkItem(ev.info.evidence_id, MediumJob(ev.spec), timeout + ev.info.size / min_rate)
-        for ev in opened
-        if ev.info.kind != "folder"
-    ]
     results: dict[str, dict[str, object]] = {}
-    for eid, value in run_pool(process, items, max(1, min(jobs, len(items) or 1))):
+    for ev in opened:
+        if ev.info.kind == "folder":
+            continue
+        eid = ev.info.evidence_id
         before = first[eid]
-        if isinstance(value, WorkerFailure) or not isinstance(value, MediumHashes):
-            results[eid] = {
-                "result": "not computed",
-                "error": getattr(value, "message", str(value)),
-                "md5": None,
-                "sha1": None,
-                "sha256": None,
-            }
+        try:
+            value = hash_medium(
+                ev.spec, lambda done, eid=eid, total=ev.info.size: _tick(on_bytes, eid, done, total)
+            )
+        except (TriageError, OSError) as e:
+            results[eid] = {"result": "not computed", "error": " ".join(str(e).split()),
+                            "md5": None, "sha1": None, "sha256": None}  # fmt: skip
         else:
             same = (
                 before["sha256"] is not None
                 and before["sha256"] == value.sha256
                 and before["md5"] == value.md5
             )
-            results[eid] = {
-                "result": "unchanged" if same else "changed",
-                "error": None,
-                "md5": value.md5,
-                "sha1": value.sha1,
-                "sha256": value.sha256,
-            }
+            results[eid] = {"result": "unchanged" if same else "changed", "error": None,
+                            "md5": value.md5, "sha1": value.sha1, "sha256": value.sha256}  # fmt: skip
         store.audit("evidence hashed again", evidence_id=eid, **results[eid])
-        if on_item:
-            on_item(eid)
     store.set_setting("verify_after", dict(sorted(results.items())))
     store.stage("verify-after", started, now_utc())
     return results
+
+
+def _tick(on_bytes: Callable[[str, int, int], None] | None, eid: str, done: int, total: int) -> None:
+    if on_bytes is not None:
+        on_bytes(eid, done, total)
 
 
 def record_medium(store: CaseStore, info: EvidenceInfo, value: MediumHashes | WorkerFailure) -> None:

@@ -85,6 +85,10 @@ class Progress:
     matches: int = 0
     errors: int = 0
     started: float = field(default_factory=time.monotonic)
+    #: A long read of whole evidence media (``--verify-after``): bytes read of all images.
+    read_done: int = 0
+    read_total: int = 0
+    read_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -344,5 +348,14 @@ def _after_hashing(
         progress.stage = "verifying evidence"
         if on_progress:
             on_progress(progress)
-        verify_after(store, opened, jobs=options.jobs, timeout=options.timeout, min_rate=options.min_rate)
+        total = sum(ev.info.size for ev in opened if ev.info.kind != "folder")
+        finished: dict[str, int] = {}
+
+        def on_bytes(eid: str, done: int, size: int) -> None:
+            finished[eid] = done
+            progress.read_done, progress.read_total, progress.read_label = sum(finished.values()), total, eid
+            if on_progress:
+                on_progress(progress)
+
+        verify_after(store, opened, on_bytes=on_bytes)
     progress.stage = "reporting"

@@ -9,9 +9,8 @@ server, so the heavy imports (Pillow, numpy, pytsk3) happen once.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from triage.errors import TriageError
@@ -19,6 +18,7 @@ from triage.evidence import iter_medium, read_entry
 from triage.evidence.archives.expand import expand, worth_spooling
 from triage.evidence.carve import find_pictures
 from triage.evidence.reader import read_range
+from triage.hashing.crypto import MultiDigest
 from triage.hashing.decode import PictureDecodeError, decode_picture
 from triage.hashing.file import hash_chunks
 from triage.locator import Volume
@@ -75,7 +75,7 @@ class MediumHashes:
 def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | CarveResult:
     """Run one job. A read error becomes a per-file error in the result, never an exception."""
     if isinstance(job, MediumJob):
-        return _hash_medium(job.spec)
+        return hash_medium(job.spec)
     if isinstance(job, CarveJob):
         return _carve(job)
     chunks = read_entry(job.ref)
@@ -145,15 +145,15 @@ def _carve(job: CarveJob) -> CarveResult:
     return CarveResult(scanned, tuple(carved))
 
 
-def _hash_medium(spec: SourceSpec) -> MediumHashes:
-    md5, sha1, sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
-    size = 0
+def hash_medium(spec: SourceSpec, on_bytes: Callable[[int], None] | None = None) -> MediumHashes:
+    """MD5, SHA-1 and SHA-256 of a whole medium in one read (``on_bytes(done)`` after each chunk)."""
+    digest = MultiDigest()
     for chunk in iter_medium(spec):
-        size += len(chunk)
-        md5.update(chunk)
-        sha1.update(chunk)
-        sha256.update(chunk)
-    return MediumHashes(size, md5.hexdigest(), sha1.hexdigest(), sha256.hexdigest())
+        digest.update(chunk)
+        if on_bytes is not None:
+            on_bytes(digest.size)
+    d = digest.result()
+    return MediumHashes(d.size, d.md5, d.sha1, d.sha256)
 
 
 def _one_line(e: BaseException) -> str:

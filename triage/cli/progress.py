@@ -39,6 +39,8 @@ def describe(p: ScanProgress) -> str:
     fps, bps, eta = _rates(p)
     if p.stage == "listing":
         return f"listing: {p.files_total:,} files, {_mb(p.bytes_total)}"
+    if p.read_total and p.stage == "verifying evidence":
+        return f"{p.stage} {p.read_label}: {_mb(p.read_done)}/{_mb(p.read_total)}"
     eta_text = f", ETA {eta:,.0f} s" if eta is not None else ""
     return (
         f"{p.stage}: {p.files_done:,}/{p.files_total:,} files, {_mb(p.bytes_done)}/{_mb(p.bytes_total)}, "
@@ -81,7 +83,15 @@ def progress_printer(enabled: bool = True) -> Iterator[Callable[[ScanProgress], 
                 return
             last[0] = now
             fps, bps, _ = _rates(p)
-            if p.stage == "listing":
+            if p.read_total and p.stage == "verifying evidence":
+                bar.update(
+                    task,
+                    description=f"{p.stage} {p.read_label}",
+                    total=p.read_total,
+                    completed=p.read_done,
+                    detail=f"{_mb(p.read_done)}/{_mb(p.read_total)}",
+                )
+            elif p.stage == "listing":
                 bar.update(
                     task,
                     description="listing",
