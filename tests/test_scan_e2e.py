@@ -7,6 +7,7 @@ with a FAT12 and an ext2 partition, pictures (one deleted, one renamed ``.dat``)
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -320,3 +321,19 @@ def test_blank_pictures_do_not_match_a_blank_phash(tmp_path):
     proc = scan([str(src)], tmp_path / "case", "--hashset", str(known))
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "case" / "report.json").read_text())["matches"] == []
+
+
+def test_a_matched_picture_with_damaged_exif_costs_its_thumbnail_not_the_scan(tmp_path):
+    src = tmp_path / "evidence"
+    src.mkdir()
+    bad = (DATA / "hostile" / "exif_crash.jpg").read_bytes()  # made by tests/data/hostile/make_hostile.py
+    (src / "exif_crash.jpg").write_bytes(bad)
+    known = tmp_path / "known.csv"
+    known.write_text(f"id,md5\nK-1,{hashlib.md5(bad).hexdigest()}\n")
+    out = tmp_path / "case"
+    proc = scan([str(src)], out, "--hashset", str(known))
+    assert proc.returncode == 1, proc.stderr
+    assert (out / "MANIFEST.sha256").exists() and run("verify", str(out)).returncode == 0
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    thumbs = next(e for e in audit if e["action"] == "thumbnails stored")
+    assert thumbs["details"]["failed"] + thumbs["details"]["stored"] == 1

@@ -342,7 +342,9 @@ def _after_hashing(
     progress.stage = "thumbnails"
     if on_progress:
         on_progress(progress)
-    make_thumbnails(store, options.thumbnails, options.decode_policy)
+    make_thumbnails(
+        store, options.thumbnails, options.decode_policy, jobs=options.jobs, timeout=options.timeout
+    )
     store.stage("thumbnails", started, now_utc())
     if options.verify_after and options.hash_evidence:
         progress.stage = "verifying evidence"

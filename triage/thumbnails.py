@@ -20,18 +20,21 @@ none and is counted (``videos_failed``), like a picture.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageFilter, ImageOps
 
 from triage.case.store import CaseStore
-from triage.errors import TriageError, UsageError
+from triage.errors import UsageError
 from triage.evidence import read_entry
 from triage.records import DecodePolicy, Entry
+from triage.workers import WorkerFailure, WorkItem, run_pool
 
 POLICIES: tuple[str, ...] = ("none", "blurred", "clear")
 SIZE = 160
@@ -70,10 +73,37 @@ def _encode(im: Image.Image, policy: str) -> tuple[int, int, bytes]:
     return im.width, im.height, out.getvalue()
 
 
-def _read(entry: Entry, limit: int) -> bytes:
+def _read(entry: Entry, limit: int, sha256: str | None) -> bytes:
+    """The entry's bytes, read again, and only if they are the bytes that were hashed and matched
+    (a thumbnail must show what the match is about, nothing else)."""
     if entry.size > limit:
         raise ValueError(f"larger than {limit} bytes")
-    return b"".join(read_entry(entry.ref))
+    data = b"".join(read_entry(entry.ref))
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise ValueError("the bytes read again differ from those hashed")
+    return data
+
+
+@dataclass(frozen=True)
+class ThumbJob:
+    """One matched file's thumbnails, made in a worker process: a hostile picture or video that
+    crashes or hangs its decoder costs its thumbnail, never the scan."""
+
+    entry: Entry
+    sha256: str | None
+    policy: str
+    decode: DecodePolicy
+    frames: tuple[tuple[int, float], ...] | None = None  # a video's chosen frames; None: a picture
+
+
+def render_job(job: ThumbJob) -> list[tuple[int | None, float | None, int, int, bytes]]:
+    """Worker function: ``(frame, timestamp, width, height, JPEG)`` for each thumbnail made."""
+    if job.frames is None:
+        width, height, jpeg = thumbnail(
+            _read(job.entry, job.decode.max_picture_bytes, job.sha256), job.policy, job.decode
+        )
+        return [(None, None, width, height, jpeg)]
+    return list(video_frame_thumbnails(job.entry, job.frames, job.policy, job.decode, job.sha256))
 
 
 def frame_choice(
@@ -103,7 +133,11 @@ def frame_choice(
 
 
 def video_frame_thumbnails(
-    entry: Entry, chosen: Sequence[tuple[int, float]], policy: str, decode: DecodePolicy = _DEFAULT_DECODE
+    entry: Entry,
+    chosen: Sequence[tuple[int, float]],
+    policy: str,
+    decode: DecodePolicy = _DEFAULT_DECODE,
+    sha256: str | None = None,
 ) -> list[tuple[int, float, int, int, bytes]]:
     """``(frame, timestamp, width, height, JPEG bytes)`` of the ``chosen`` frames of a video, read
     again from the evidence; frames that cannot be read are left out. Raises when the video
@@ -115,9 +149,13 @@ def video_frame_thumbnails(
     match = _SUFFIX.search(entry.name)
     found: list[tuple[int, float, int, int, bytes]] = []
     with tempfile.NamedTemporaryFile(prefix="triage-thumb-", suffix=match.group(0) if match else "") as spool:
+        digest = hashlib.sha256()
         for chunk in read_entry(entry.ref):
             spool.write(chunk)
+            digest.update(chunk)
         spool.flush()
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise ValueError("the bytes read again differ from those hashed")
         capture = _open(spool.name)
         try:
             capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)  # show frames as a player would
@@ -140,52 +178,55 @@ def video_frame_thumbnails(
     return found
 
 
-def _make_video_thumbnails(
-    store: CaseStore, policy: str, decode: DecodePolicy, counts: dict[str, int], budget: int
-) -> None:
-    """Frame thumbnails of every matched video while ``budget`` (thumbnails) lasts."""
-    for entry_id, entry, ranges in store.matched_videos():
-        chosen = frame_choice(store.frames(entry_id), ranges)
-        if budget < len(chosen):
-            counts["videos_skipped"] += 1
-            continue
-        try:
-            frames = video_frame_thumbnails(entry, chosen, policy, decode)
-        except (TriageError, OSError, ValueError, MemoryError):
-            frames = []
-        if not frames:
-            counts["videos_failed"] += 1
-            continue
-        store.add_frame_thumbnails(entry_id, policy, frames)
-        counts["videos"] += 1
-        counts["video_frames"] += len(frames)
-        budget -= len(frames)
-
-
-def make_thumbnails(store: CaseStore, policy: str, decode: DecodePolicy = _DEFAULT_DECODE) -> dict[str, int]:
-    """Store thumbnails of the matched pictures and frames of the matched videos under ``policy``;
-    returns counts for the audit."""
+def make_thumbnails(
+    store: CaseStore,
+    policy: str,
+    decode: DecodePolicy = _DEFAULT_DECODE,
+    jobs: int = 1,
+    timeout: float = 120.0,
+) -> dict[str, int]:
+    """Store thumbnails of the matched pictures and frames of the matched videos under ``policy``,
+    made in ``jobs`` worker processes; returns counts for the audit."""
     check_policy(policy)
     store.set_setting(
         "thumbnails",
         {"policy": policy, "size": SIZE, "blur_radius": BLUR_RADIUS, "video_frames": VIDEO_FRAMES},
     )
-    counts = {"stored": 0, "failed": 0, "skipped": 0}
+    counts = {"stored": 0, "failed": 0, "skipped": 0, "videos": 0, "video_frames": 0, "videos_failed": 0,
+              "videos_skipped": 0}  # fmt: skip
     if policy == "none":
-        return counts
-    pictures: Sequence[tuple[int, Entry]] = store.matched_pictures()
-    for n, (entry_id, entry) in enumerate(pictures):
-        if n >= MAX_THUMBNAILS:
+        return {k: counts[k] for k in ("stored", "failed", "skipped")}
+    items: list[WorkItem] = []
+    budget = MAX_THUMBNAILS
+    for entry_id, entry in store.matched_pictures():
+        if budget <= 0:
             counts["skipped"] += 1
             continue
-        try:
-            width, height, jpeg = thumbnail(_read(entry, decode.max_picture_bytes), policy, decode)
-        except (TriageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-            counts["failed"] += 1
+        budget -= 1
+        job = ThumbJob(entry, store.sha256_of(entry_id), policy, decode)
+        items.append(WorkItem(("picture", entry_id), job, timeout))
+    for entry_id, entry, ranges in store.matched_videos():
+        chosen = tuple(frame_choice(store.frames(entry_id), ranges))
+        if budget < len(chosen):
+            counts["videos_skipped"] += 1
             continue
-        store.add_thumbnail(entry_id, policy, width, height, jpeg)
-        counts["stored"] += 1
-    counts.update(videos=0, video_frames=0, videos_failed=0, videos_skipped=0)
-    _make_video_thumbnails(store, policy, decode, counts, MAX_THUMBNAILS - counts["stored"])
+        budget -= len(chosen)
+        job = ThumbJob(entry, store.sha256_of(entry_id), policy, decode, chosen)
+        items.append(WorkItem(("video", entry_id), job, timeout + entry.size / 2_000_000))
+    for (kind, entry_id), made in run_pool(render_job, items, max(1, min(jobs, len(items) or 1))):
+        if kind == "picture":
+            if isinstance(made, WorkerFailure) or not made:
+                counts["failed"] += 1
+                continue
+            _frame, _ts, width, height, jpeg = made[0]
+            store.add_thumbnail(entry_id, policy, width, height, jpeg)
+            counts["stored"] += 1
+        else:
+            if isinstance(made, WorkerFailure) or not made:
+                counts["videos_failed"] += 1
+                continue
+            store.add_frame_thumbnails(entry_id, policy, [(f, t, w, h, j) for f, t, w, h, j in made])
+            counts["videos"] += 1
+            counts["video_frames"] += len(made)
     store.audit("thumbnails stored", policy=policy, **counts)
     return counts

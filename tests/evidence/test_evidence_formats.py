@@ -224,3 +224,31 @@ def test_forked_workers_read_through_their_own_handles(testdata):
     with ctx.Pool(2) as pool:
         results = pool.map(_read_all, [refs[::2], refs[1::2]])
     assert results == [expected[::2], expected[1::2]]
+
+
+def test_small_fat32_free_space_uses_32_bit_fat_entries(gunzip, tmp_path):
+    """fat32_small has too few clusters for FAT32, yet its FAT holds 32-bit entries: clusters
+    marked in use there must not be carved as free space (they hold live files' bytes)."""
+    import shutil
+    import struct
+
+    from triage.evidence.unalloc import carve_areas
+
+    image = tmp_path / "fat32_small.raw"
+    shutil.copy(gunzip("dfir_ntfs/fat32_small.raw.gz"), image)
+    data = bytearray(image.read_bytes())
+    bps, spc, reserved = struct.unpack_from("<HBH", data, 11)
+    fat = reserved * bps
+    for c in range(10, 200):  # a chain of clusters 10..199, in use
+        struct.pack_into("<I", data, fat + 4 * c, c + 1 if c < 199 else 0x0FFFFFFF)
+    image.write_bytes(bytes(data))
+    ev = open_evidence(image, "EV1")
+    areas, _notes = carve_areas(ev.spec, ev.info.volumes)
+    ev.close()
+    (nfats,) = struct.unpack_from("<B", data, 16)
+    (fatsz,) = struct.unpack_from("<I", data, 36)
+    first_data = (reserved + nfats * fatsz) * bps
+    used = range(first_data + (10 - 2) * spc * bps, first_data + (200 - 2) * spc * bps)
+    for area in areas:
+        for start, length in area.runs:
+            assert start + length <= used.start or start >= used.stop, (start, length)

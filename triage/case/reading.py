@@ -227,6 +227,11 @@ class CaseReader:
         )
         return [(r["id"], row_entry(r)) for r in rows]
 
+    def sha256_of(self, entry_id: int) -> str | None:
+        """The SHA-256 recorded for an entry (to check that bytes read again are the same)."""
+        row = self._conn.execute("SELECT sha256 FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return row["sha256"] if row else None
+
     def thumbnails(self) -> dict[str, dict[str, Any]]:
         """Stored thumbnails by the file's location: ``mode``, ``width``, ``height``, ``jpeg`` bytes."""
         rows = self._conn.execute(

@@ -10,7 +10,7 @@ Partition-table gaps (slots labelled ``unalloc``) are carved whole.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pytsk3
@@ -67,7 +67,10 @@ def _ntfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     return _merge(runs)
 
 
-def _fat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
+def _fat_runs(img: pytsk3.Img_Info, offset: int, bits: int) -> list[Run]:
+    """Free clusters from the first FAT. ``bits`` (12, 16, 32) is the FAT type the file system was
+    opened as: a small FAT32 (too few clusters for its type, like dfir_ntfs/fat32_small) still has
+    32-bit entries, so the width must not be guessed from the cluster count."""
     boot = img.read(offset, 512)
     bps, spc, reserved, nfats, root_entries, total16 = struct.unpack_from("<HBHBHH", boot, 11)
     (fatsz16,) = struct.unpack_from("<H", boot, 22)
@@ -81,10 +84,10 @@ def _fat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     cluster_bytes = spc * bps
     runs: list[Run] = []
     for c in range(2, clusters + 2):
-        if clusters < 4085:  # FAT12: 1.5 bytes per entry
+        if bits == 12:  # 1.5 bytes per entry
             v = struct.unpack_from("<H", fat, c * 3 // 2)[0]
             value = v >> 4 if c & 1 else v & 0xFFF
-        elif clusters < 65525:
+        elif bits == 16:
             value = struct.unpack_from("<H", fat, c * 2)[0]
         else:
             value = struct.unpack_from("<I", fat, c * 4)[0] & 0x0FFFFFFF
@@ -93,7 +96,12 @@ def _fat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     return _merge(runs)
 
 
-_READERS = {"ntfs": _ntfs_runs, "fat12": _fat_runs, "fat16": _fat_runs, "fat32": _fat_runs}
+_READERS: dict[str, Callable[[pytsk3.Img_Info, int], list[Run]]] = {
+    "ntfs": _ntfs_runs,
+    "fat12": lambda img, offset: _fat_runs(img, offset, 12),
+    "fat16": lambda img, offset: _fat_runs(img, offset, 16),
+    "fat32": lambda img, offset: _fat_runs(img, offset, 32),
+}
 
 
 def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[CarveArea], list[str]]:

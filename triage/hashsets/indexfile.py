@@ -138,13 +138,24 @@ def open_index_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise HashSetError(f"{display}: the index's table of contents is damaged: {e}") from e
     arrays: dict[str, np.ndarray] = {}
-    for name, spec in toc.get("arrays", {}).items():
-        dtype, shape = np.dtype(spec["dtype"]), tuple(spec["shape"])
-        end_byte = spec["offset"] + dtype.itemsize * int(np.prod(shape))
-        if end_byte > offset:
-            raise HashSetError(f"{display}: array {name!r} runs past the table of contents (damaged)")
-        if not np.prod(shape):
-            arrays[name] = np.empty(shape, dtype)
-            continue
-        arrays[name] = np.memmap(path, dtype=dtype, mode="r", offset=spec["offset"], shape=shape)
+    try:
+        if not isinstance(toc, dict) or not isinstance(toc.get("arrays", {}), dict):
+            raise ValueError("not an object")
+        for name, spec in toc.get("arrays", {}).items():
+            dtype, shape = np.dtype(spec["dtype"]), tuple(int(n) for n in spec["shape"])
+            start = spec["offset"]
+            if not isinstance(start, int) or start < 0 or any(n < 0 for n in shape) or dtype.hasobject:
+                raise ValueError(f"array {name!r} has an impossible place or shape")
+            end_byte = start + dtype.itemsize * int(np.prod(shape))
+            if end_byte > offset:
+                raise HashSetError(f"{display}: array {name!r} runs past the table of contents (damaged)")
+            if not np.prod(shape):
+                arrays[name] = np.empty(shape, dtype)
+                continue
+            arrays[name] = np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape)
+    except HashSetError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OSError) as e:
+        # A damaged or forged table of contents: refused, never read with a wrong layout.
+        raise HashSetError(f"{display}: the index's table of contents is damaged: {e}") from e
     return toc, arrays

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import json
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +48,41 @@ class LoadedHashSet:
 ROLES: tuple[str, ...] = ("alert", "ignore")
 
 
+def _as_text(value: object) -> str | None:
+    """Set files are untrusted input too: an id, category or name that is not text (a JSON list,
+    an SQLite BLOB) becomes text here, so it can never break a match record or a report."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return (
+        json.dumps(value, ensure_ascii=False, default=str)
+        if not isinstance(value, int | float)
+        else str(value)
+    )
+
+
+def _guarded(hashes: Iterable[KnownHash], display: str) -> Iterator[KnownHash]:
+    """Every reader's output, with its text fields made text and runaway nesting turned into a
+    one-line HashSetError instead of a crash."""
+    try:
+        for known in hashes:
+            fields = (known.entry_id, known.category, known.name)
+            if any(v is not None and not isinstance(v, str) for v in fields) or any(
+                not (isinstance(k, str) and isinstance(v, str)) for k, v in known.labels
+            ):
+                known = dataclasses.replace(
+                    known,
+                    entry_id=_as_text(known.entry_id),
+                    category=_as_text(known.category),
+                    name=_as_text(known.name),
+                    labels=tuple((str(_as_text(k)), str(_as_text(v))) for k, v in known.labels),
+                )
+            yield known
+    except RecursionError:
+        raise HashSetError(f"{display}: a record is nested too deeply to be a hash-set entry") from None
+
+
 def check_role(role: str) -> str:
     if role not in ROLES:
         raise HashSetError(f"unknown hash-set role {role!r} (expected alert or ignore)")
@@ -73,7 +110,7 @@ class HashSetStream:
         with Source(self.absolute, self.display) as source:
             sniff = source.sniff()
             reader = reader_named(self._format) if self._format else detect_reader(source, sniff)
-            for known in reader.read(source):
+            for known in _guarded(reader.read(source), self.display):
                 counts[known.algorithm] += 1
                 yield known
             digest = source.sha256()
@@ -116,7 +153,7 @@ def load_hashset(
         sniff = source.sniff()
         reader = reader_named(format) if format else detect_reader(source, sniff)
         with _gc_paused():
-            hashes = tuple(reader.read(source))
+            hashes = tuple(_guarded(reader.read(source), display))
         digest = source.sha256()
     if not hashes:
         raise HashSetError(

@@ -64,7 +64,7 @@ class ZipReader:
                     if reader.name == self.name:
                         raise HashSetError(f"{display}: a zip inside a zip is not read")
                     yield from reader.read(inner)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as e:
             raise HashSetError(f"{source.display}: not a readable zip archive: {e}") from e
         if source.stat_key() != before:
             raise HashSetError(f"{source.display}: the file changed while it was being read")

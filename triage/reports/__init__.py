@@ -102,10 +102,18 @@ def write_reports(
     keys = expand_formats(formats)
     private = signing.load_private_key(sign_key) if sign_key is not None else None
     written: list[Path] = []
+    failed: list[str] = []
     for fmt in keys:
         name, render = WRITERS[fmt]
         path = case_dir / name
-        _write_atomic(path, render(store))
+        try:
+            _write_atomic(path, render(store))
+        except ReportError as e:
+            failed.append(f"{name}: {e}")
+            continue
+        except Exception as e:  # one writer's bug must not leave the case without a manifest
+            failed.append(f"{name}: {type(e).__name__}: {' '.join(str(e).split())[:300]}")
+            continue
         written.append(path)
     old_signature = case_dir / signing.SIGNATURE
     details: dict[str, object] = {"files": {p.name: file_sha256(p) for p in written}}
@@ -114,6 +122,8 @@ def write_reports(
         details["signed_by"] = signing.fingerprint(private.public_key())
     elif old_signature.exists():
         details["signature_removed"] = True
+    if failed:
+        details["failed"] = failed
     store.audit("report written", **details)
     if private is None and old_signature.exists():
         try:
@@ -123,4 +133,7 @@ def write_reports(
     written.append(write_manifest(case_dir))
     if private is not None:
         written.append(signing.sign_manifest(case_dir, private))
+    if failed:
+        # Everything else is written, audited and in the manifest; now say what is missing.
+        raise ReportError("report(s) not written: " + "; ".join(failed))
     return written

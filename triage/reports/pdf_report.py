@@ -36,7 +36,16 @@ def text(value: Any) -> str:
     if isinstance(value, tuple):  # lines of one cell
         return "\n".join(text(v) for v in value)
     out = visible(str(value))
-    return "".join(ch if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in out)
+    out = "".join(ch if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in out)
+    if len(out) > MAX_CELL:
+        # One table cell must fit on a page; a 5,000-character member name does not. The full
+        # text is in report.json and files.csv, and the PDF says so where it cuts.
+        out = out[:MAX_CELL] + f" [... {len(out) - MAX_CELL:,} more characters: see report.json]"
+    return out
+
+
+#: Longest text put in one PDF cell (characters).
+MAX_CELL = 1000
 
 
 _HEADINGS = FontFace(emphasis="BOLD", fill_color=(235, 238, 241))
