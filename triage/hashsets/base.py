@@ -8,6 +8,7 @@ the file's SHA-256 or count entries: :func:`triage.hashsets.load_hashset` does t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -152,3 +153,16 @@ class HashSetReader(Protocol):
 def fail_at(source: Source, offset: int, message: str) -> HashSetError:
     """A HashSetError naming the file and a byte offset: binary formats have no lines."""
     return HashSetError(f"{source.display} byte offset {offset}: {message}")
+
+
+def first_line_has_hash(sniff: Sniff, line: re.Pattern[str], group: int = 2) -> bool:
+    """Detection shared by the line formats: the first data line matches ``line`` and its hex
+    group has a hash length (the declared algorithm's, where the file declares one)."""
+    if not sniff.lines:
+        return False
+    m = line.fullmatch(sniff.lines[0][1])
+    if m is None:
+        return False
+    declared = sniff.directives.algorithm
+    digits = len(m.group(group))
+    return digits == HEX_DIGITS[declared] if declared else digits in BY_LENGTH

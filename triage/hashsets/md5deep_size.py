@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from triage.hashsets.base import BY_LENGTH, HEX_DIGITS, Sniff, fail, hex_value, shorten
+from triage.hashsets.base import Sniff, fail, first_line_has_hash, hex_value, shorten
 from triage.hashsets.source import Source
 from triage.records import KnownHash
 
@@ -21,14 +21,7 @@ class Md5deepSizeReader:
     description = "md5deep -z output: '<size>  <hex>  <name>'"
 
     def detect(self, sniff: Sniff) -> bool:
-        if not sniff.lines:
-            return False
-        m = _LINE.fullmatch(sniff.lines[0][1])
-        if m is None:
-            return False
-        declared = sniff.directives.algorithm
-        digits = len(m.group(2))
-        return digits == HEX_DIGITS[declared] if declared else digits in BY_LENGTH
+        return first_line_has_hash(sniff, _LINE)
 
     def read(self, source: Source) -> Iterator[KnownHash]:
         for number, text in source.data_lines():
