@@ -3,7 +3,7 @@
 import pytest
 
 from triage.errors import UsageError
-from triage.locator import Location, Volume, quote_path, unquote_path
+from triage.locator import Carved, Location, Volume, member_id, member_name, quote_path, unquote_path
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,39 @@ def test_malformed_location_is_a_usage_error():
         Location.parse("")
     with pytest.raises(UsageError):
         Location.parse("EV1/p1@0(ntfs)/x#notanumber")
+
+
+@pytest.mark.parametrize(
+    "members, tail",
+    [
+        ((member_id("same.jpg", 2),), ">same.jpg#2"),
+        (("same.jpg#2",), ">same.jpg%232"),  # a real name that looks like an occurrence
+        ((member_id("same.jpg#2", 2),), ">same.jpg%232#2"),
+        ((member_id("a>b", 3), "{exif-thumbnail}"), ">a%3Eb#3>{exif-thumbnail}"),
+        ((member_id("inner.zip", 12), member_id("\udcff.jpg", 2)), ">inner.zip#12>%FF.jpg#2"),
+        ((member_id("x", 1),), ">x"),  # the first occurrence is the bare name
+    ],
+)
+def test_repeated_member_names_render_and_parse_back(members, tail):
+    for loc in (
+        Location("EV1", Volume("p1", 0, "ntfs"), "/a.zip", "5", members),
+        Location("EV1", None, "/a.zip", None, members),
+        Location("EV1", None, members=members, carved=Carved(1, 2, "jpeg")),
+    ):
+        assert str(loc).endswith(tail)
+        assert Location.parse(str(loc)) == loc
+
+
+def test_occurrences_are_distinct_from_every_real_name():
+    names = ["same.jpg", "same.jpg#2", "same.jpg%232", "same.jpg\udcff2", "same.jpg2"]
+    ids = [member_id(n, k) for n in names for k in (1, 2, 3)]
+    rendered = {str(Location("EV1", None, "/z.zip", None, (i,))) for i in ids}
+    assert len(rendered) == len(ids)
+    assert member_name(member_id("same.jpg", 7)) == ("same.jpg", 7)
+    assert member_name("same.jpg") == ("same.jpg", 1)
+
+
+@pytest.mark.parametrize("tail", [">x#1", ">x#0", ">x#02", ">x#", ">x#a", ">a#2#3", ">a#b#2"])
+def test_a_malformed_member_occurrence_is_a_usage_error(tail):
+    with pytest.raises(UsageError):
+        Location.parse("EV1/a.zip" + tail)

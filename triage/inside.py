@@ -17,7 +17,7 @@ from typing import Any
 from triage.case.store import CaseStore
 from triage.evidence.carve import MAX_CARVE
 from triage.evidence.unalloc import carve_areas
-from triage.locator import Carved, Location
+from triage.locator import Carved, Location, member_name
 from triage.records import Entry, EntryRef, FileHashes, Match, MatchPolicy
 from triage.worker import CarveJob, CarveResult
 from triage.workers import WorkItem
@@ -25,6 +25,10 @@ from triage.workers import WorkItem
 #: Bytes of unallocated space searched for headers per piece, and per work item.
 PIECE_BYTES = 16 * 1024 * 1024
 JOB_BYTES = 64 * 1024 * 1024
+#: Bytes before a work item's first piece (same run) searched for a picture that crosses into
+#: it, so the pictures inside that one (an EXIF thumbnail sits in the first 64 KiB of its
+#: JPEG) are not carved again as pictures of their own.
+LOOKBACK = 256 * 1024
 
 Result = tuple[int, FileHashes, Sequence[Match]]
 
@@ -43,7 +47,7 @@ def record_children(
         Entry(
             evidence_id=parent.evidence_id,
             location=dataclasses.replace(parent.location, members=(*parent.location.members, *c.members)),
-            path=">".join((parent.path, *c.members)),
+            path=">".join((parent.path, *(member_name(m)[0] for m in c.members))),
             size=c.size,
             deleted=parent.deleted,
             ref=dataclasses.replace(parent.ref, members=(*parent.ref.members, *c.members)),
@@ -71,17 +75,19 @@ def carve_items(store: CaseStore, opened: Sequence[Any], options: Any) -> list[W
         total = 0
         for area in areas:
             pieces: list[tuple[int, int, int]] = []
-            size = 0
+            size = behind = 0
             for off, length in area.runs:
                 for start in range(off, off + length, PIECE_BYTES):
                     n = min(PIECE_BYTES, off + length - start)
+                    if not pieces:  # a job starting inside a run looks back into it
+                        behind = min(LOOKBACK, start - off)
                     pieces.append((start, n, min(off + length - start, n + MAX_CARVE)))
                     size += n
                     if size >= JOB_BYTES:
-                        items.append(_item(ev, area.volume, pieces, size, options))
+                        items.append(_item(ev, area.volume, pieces, size, options, behind))
                         pieces, size = [], 0
             if pieces:
-                items.append(_item(ev, area.volume, pieces, size, options))
+                items.append(_item(ev, area.volume, pieces, size, options, behind))
             total += sum(length for _, length in area.runs)
         store.audit(
             "carving planned",
@@ -93,8 +99,8 @@ def carve_items(store: CaseStore, opened: Sequence[Any], options: Any) -> list[W
     return items
 
 
-def _item(ev: Any, volume: Any, pieces: list, size: int, options: Any) -> WorkItem:
-    job = CarveJob(ev.spec, volume, tuple(pieces), options.perceptual, options.decode_policy)
+def _item(ev: Any, volume: Any, pieces: list, size: int, options: Any, behind: int = 0) -> WorkItem:
+    job = CarveJob(ev.spec, volume, tuple(pieces), options.perceptual, options.decode_policy, behind)
     return WorkItem(
         ("carve", ev.info.evidence_id, volume, size), job, options.timeout + size / options.min_rate
     )

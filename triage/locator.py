@@ -17,6 +17,9 @@ A location is a chain from the evidence item down to the bytes::
                                                carved from the file system's unallocated space:
                                                absolute byte offset in the disk image + length
     EV1/$unalloc@1024+4096(carved png)         carved from disk space outside any partition
+    EV1/a/b.zip>same.jpg#2                     the second member named ``same.jpg`` in b.zip
+                                               (an archive may repeat a name; the first
+                                               occurrence has no ``#N``)
 
 Names come from the evidence, so they are hostile by default. In a path, ``%``, ``#``, ``>``,
 control characters, bidirectional-override characters and bytes that are not UTF-8 are written as
@@ -56,6 +59,50 @@ def _needs_quote(ch: str) -> bool:
         or o in _INVISIBLE
         or 0xD800 <= o <= 0xDFFF  # lone surrogates: undecodable bytes (surrogateescape)
     )
+
+
+#: In ``members``, a repeated name carries its occurrence number after this code point: a lone
+#: high surrogate, which no archive reader produces (undecodable bytes become U+DC80..U+DCFF)
+#: and :func:`unquote_path` cannot produce either, so it never meets a real name. It is rendered
+#: as ``#N`` after the quoted name, where a real ``#`` is always ``%23``.
+_REPEAT = "\ud800"
+_OCCURRENCE = re.compile(r"#([1-9][0-9]*)\Z")
+
+
+def member_id(name: str, occurrence: int = 1) -> str:
+    """The ``members`` element for the ``occurrence``-th member (from 1) named ``name`` in one
+    archive. The first keeps its bare name, so ordinary locations read as they always did."""
+    return name if occurrence <= 1 else f"{name}{_REPEAT}{occurrence}"
+
+
+def member_name(member: str) -> tuple[str, int]:
+    """Inverse of :func:`member_id`: ``(name, occurrence)``."""
+    name, sep, number = member.rpartition(_REPEAT)
+    if sep and number.isascii() and number.isdigit() and int(number) > 1:
+        return name, int(number)
+    return member, 1
+
+
+def quote_members(members: tuple[str, ...] | list[str]) -> str:
+    """The ``>name>name#2`` tail of a location (also used in messages: one printable line)."""
+    out = []
+    for member in members:
+        name, n = member_name(member)
+        out.append(">" + quote_path(name) + (f"#{n}" if n > 1 else ""))
+    return "".join(out)
+
+
+def _parse_members(segments: list[str], text: str) -> tuple[str, ...]:
+    out = []
+    for seg in segments:
+        number = 1
+        if "#" in seg:
+            m = _OCCURRENCE.search(seg)
+            if m is None or "#" in seg[: m.start()] or int(m.group(1)) < 2:
+                raise UsageError(f"not a location (bad member occurrence): {text!r}")
+            seg, number = seg[: m.start()], int(m.group(1))
+        out.append(member_id(unquote_path(seg), number))
+    return tuple(out)
 
 
 def quote_path(path: str) -> str:
@@ -139,7 +186,7 @@ class Location:
         parts.append(path)
         if self.meta is not None:
             parts.append("#" + self.meta)
-        parts.extend(">" + quote_path(m) for m in self.members)
+        parts.append(quote_members(self.members))
         return "".join(parts)
 
     def child(self, member: str) -> Location:
@@ -161,8 +208,8 @@ class Location:
         cm = _CARVED.match(text, pos)
         if cm:
             carved = Carved(int(cm.group(1)), int(cm.group(2)), cm.group(3))
-            members = text[cm.end() :].split(">")[1:]
-            return cls(evidence_id, volume, "", None, tuple(unquote_path(x) for x in members), carved)
+            members = _parse_members(text[cm.end() :].split(">")[1:], text)
+            return cls(evidence_id, volume, "", None, members, carved)
         head, *members = text[pos:].split(">")
         meta = None
         if "#" in head:
@@ -172,4 +219,4 @@ class Location:
             meta = meta_text
         if head and not head.startswith("/"):
             raise UsageError(f"not a location (path must start with '/'): {text!r}")
-        return cls(evidence_id, volume, unquote_path(head), meta, tuple(unquote_path(x) for x in members))
+        return cls(evidence_id, volume, unquote_path(head), meta, _parse_members(members, text))

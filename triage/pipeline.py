@@ -227,14 +227,15 @@ def _jobs(
     yield from carving  # long items first, like the largest entries
     for start in range(0, len(pending), 1000):
         for entry_id, entry in store.entries_by_id(pending[start : start + 1000]):
+            timeout = options.timeout + entry.size / options.min_rate
             job = HashJob(
                 entry.ref,
                 options.media_only,
                 options.perceptual,
                 options.decode_policy,
                 options.archive_limits,
+                timeout,
             )
-            timeout = options.timeout + entry.size / options.min_rate
             yield WorkItem(("entry", entry_id, entry.size), job, timeout)
 
 

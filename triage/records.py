@@ -213,7 +213,8 @@ class ArchiveLimits:
     the top entry as its error (the members read so far are kept), never a crash.
 
     ``max_ratio`` applies per archive once its expanded bytes pass ``ratio_floor`` (small
-    archives of text compress well and are no threat)."""
+    archives of text compress well and are no threat). Fields added later have defaults, so
+    settings recorded before them still load."""
 
     expand: bool = True
     max_depth: int = 5
@@ -221,6 +222,12 @@ class ArchiveLimits:
     max_ratio: int = 200
     ratio_floor: int = 16 * 1024**2
     spool_bytes: int = 32 * 1024**2  # larger archives/members spill to a temporary file
+    #: Wall time for expanding one top entry: expansion grows with the expanded bytes, not with
+    #: the compressed size a worker's time is granted by. The entry's own hashes are kept.
+    max_seconds: float = 120.0
+    #: Members listed below one top entry (every depth); an archive of empty members costs
+    #: time and case rows without any expanded bytes to meter.
+    max_members: int = 100_000
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

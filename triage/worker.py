@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -35,6 +36,10 @@ class HashJob:
     policy: DecodePolicy
     #: Look inside (archives, embedded pictures) under these limits; None: never.
     limits: ArchiveLimits | None = None
+    #: Wall time the parent grants the whole job (its work item's timeout), if known: expansion
+    #: stops early enough that the entry's own hashes and the children so far come back
+    #: instead of the worker being stopped with nothing.
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class CarveJob:
     pieces: tuple[tuple[int, int, int], ...]
     perceptual: bool
     policy: DecodePolicy
+    #: Bytes of the same run before the first piece, searched only for a picture that starts
+    #: there (carved by the previous item) and ends inside this item: nothing inside it is
+    #: carved again. Pieces of one item are contiguous or start a new run, so later pieces
+    #: need no look-back: the end of the last picture carved carries over.
+    behind: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | 
         return hash_medium(job.spec)
     if isinstance(job, CarveJob):
         return _carve(job)
+    started = time.monotonic()
     chunks = read_entry(job.ref)
 
     def hasher(data: Iterable[bytes], video_path: str | None = None) -> FileHashes:
@@ -119,29 +130,56 @@ def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | 
             return FileHashes(size_read=0, error=f"read failed: {_one_line(e)}")
         if not kept[0]:
             return hashes
-        children, error = expand(spool, spool.tell(), hasher, job.limits)
+        children, error = expand(spool, spool.tell(), hasher, job.limits, _deadline(started, job.seconds))
         return dataclasses.replace(hashes, children=children, error=hashes.error or error)
+
+
+def _deadline(started: float, seconds: float | None) -> float | None:
+    """When expansion must stop within a job granted ``seconds``: a quarter of the time (at
+    least 0.2 s, at most 30 s) is kept for the member being hashed and for the reply."""
+    if seconds is None:
+        return None
+    return started + seconds - min(30.0, max(0.2, seconds / 4))
+
+
+def _decodes(data: bytes, policy: DecodePolicy) -> bool:
+    try:
+        decode_picture(data, policy)  # validation: only what decodes is carved
+    except PictureDecodeError:
+        return False
+    return True
+
+
+def _crossing_end(buf: bytes, back: int, policy: DecodePolicy) -> int:
+    """End (in ``buf``) of the pictures starting in ``buf[:back]`` that reach past ``back``,
+    or 0. Only those are decoded (as the previous item did to carve them)."""
+    found = find_pictures(buf, back, lambda s, e, k: e > back and _decodes(buf[s:e], policy))
+    return max((e for _, e, _ in found), default=0)
 
 
 def _carve(job: CarveJob) -> CarveResult:
     carved: list[CarvedFile] = []
     scanned = 0
-    for offset, length, readable in job.pieces:
-        buf = read_range(job.spec, offset, readable)
+    done = 0  # absolute end of the last picture carved (or found crossing into this job)
+    for i, (offset, length, readable) in enumerate(job.pieces):
+        back = job.behind if i == 0 else 0
+        buf = read_range(job.spec, offset - back, readable + back)
         scanned += length
+        if back:
+            done = max(done, offset - back + _crossing_end(buf, back, job.policy))
         results: dict[int, FileHashes] = {}
 
         def accept(start: int, end: int, kind: str, buf: bytes = buf, results: dict = results) -> bool:
             data = buf[start:end]
-            try:
-                decode_picture(data, job.policy)  # validation: only what decodes is carved
-            except PictureDecodeError:
+            if not _decodes(data, job.policy):
                 return False
             results[start] = hash_chunks([data], perceptual=job.perceptual, policy=job.policy)
             return True
 
-        for start, end, kind in find_pictures(buf, length, accept):
-            carved.append(CarvedFile(offset + start, end - start, kind, results[start]))
+        base = offset - back
+        for start, end, kind in find_pictures(buf, back + length, accept, max(back, done - base)):
+            carved.append(CarvedFile(base + start, end - start, kind, results[start]))
+            done = base + end
     return CarveResult(scanned, tuple(carved))
 
 

@@ -92,13 +92,16 @@ _ENDS = {b"\xff": ("jpeg", _jpeg_end), b"\x89": ("png", _png_end), b"G": ("gif",
 
 
 def find_pictures(
-    buf: bytes, search_end: int, accept: Callable[[int, int, str], bool]
+    buf: bytes, search_end: int, accept: Callable[[int, int, str], bool], search_start: int = 0
 ) -> list[tuple[int, int, str]]:
-    """``(start, end, kind)`` of the pictures in ``buf`` starting before ``search_end`` (the rest
-    of ``buf`` is only read to finish a picture) that ``accept`` (the decoder) validates. The
-    search goes on after an accepted picture, and one byte after a rejected candidate."""
+    """``(start, end, kind)`` of the pictures in ``buf`` starting in ``[search_start,
+    search_end)`` (the rest of ``buf`` is only read to finish a picture) that ``accept`` (the
+    decoder) validates. The search goes on after an accepted picture, and one byte after a
+    rejected candidate; a caller searching in pieces starts the next piece after the last
+    picture accepted, so a picture crossing into it is not searched again for the pictures
+    it holds (an EXIF thumbnail)."""
     found = []
-    pos = 0
+    pos = max(0, search_start)
     while True:
         m = _SIGNATURES.search(buf, pos, min(len(buf), search_end + 8))
         if m is None or m.start() >= search_end:

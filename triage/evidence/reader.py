@@ -21,6 +21,7 @@ from triage.errors import EvidenceError
 from triage.evidence import apfs, disk
 from triage.evidence.folder import read_folder_file
 from triage.evidence.volumes import open_fs
+from triage.locator import quote_members
 from triage.records import EntryRef, SourceSpec
 
 #: Open images / file systems kept per process (least recently used evicted).
@@ -148,7 +149,7 @@ def _read_member(ref: EntryRef) -> bytes:
     try:
         return read_member(top, ref.members, ArchiveLimits())
     except (LimitReached, *ARCHIVE_ERRORS) as e:
-        raise EvidenceError(f"cannot read member {'>'.join(ref.members)}: {_line(e)}") from e
+        raise EvidenceError(f"cannot read member {quote_members(ref.members)[1:]}: {_line(e)}") from e
 
 
 def _attr_size(f: pytsk3.File, attr_type: int, attr_id: int | None) -> int:

@@ -1,7 +1,9 @@
 """Archives and compressed files, opened from bytes already read: one module per format family.
 
 :data:`FORMATS` is the one table: ``(name, detect, members)``. ``detect`` sees the first bytes;
-``members`` takes a seekable binary file and yields :class:`Member` records in archive order.
+``members`` takes a seekable binary file, its size and the archive's :class:`Meter` (what the
+listing itself decompresses, e.g. TAR headers, is charged to it) and yields :class:`Member`
+records in archive order. A name may repeat; :mod:`.expand` tells the occurrences apart.
 Reading a member goes through a :class:`Meter`, which counts every expanded byte so the limits of
 :class:`~triage.records.ArchiveLimits` hold for every format alike (py7zr writes through it too).
 Expansion itself (depth, limits, hashing, nested archives) is :mod:`.expand`.
@@ -49,7 +51,7 @@ class Member:
     chunks: Callable[[Meter], Iterator[bytes]]
 
 
-MembersFn = Callable[[BinaryIO, int], Iterator[Member]]
+MembersFn = Callable[[BinaryIO, int, Meter], Iterator[Member]]
 
 #: Anything a damaged or hostile archive may raise from the standard library or py7zr.
 ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (

@@ -51,7 +51,7 @@ def _gzip_name(f: BinaryIO) -> tuple[str | None, str | None]:
     return name, when
 
 
-def members(f: BinaryIO, size: int) -> Iterator[Member]:
+def members(f: BinaryIO, size: int, meter: Meter) -> Iterator[Member]:
     f.seek(0)
     magic = _magic(f.read(8)) or b""
     f.seek(0)
@@ -62,7 +62,7 @@ def members(f: BinaryIO, size: int) -> Iterator[Member]:
         is_tar = False
     f.seek(0)
     if is_tar:
-        yield from tarfmt.members(f, size, "r:*")
+        yield from tarfmt.members(f, size, meter, "r:*")
         return
     name, mtime = _gzip_name(f) if magic == b"\x1f\x8b" else (None, None)
     f.seek(0)
