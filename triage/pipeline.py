@@ -16,8 +16,7 @@ No terminal output here: progress goes to a callback the command line renders.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from triage.case.store import CaseStore
@@ -27,86 +26,17 @@ from triage.hashsets import MatchIndex, open_match_index
 from triage.inside import carve_items, record_carved, record_children
 from triage.integrity import record_medium, verify_after
 from triage.locator import valid_evidence_id
+from triage.options import Progress, ProgressFn, ScanOptions, ScanResult
 from triage.preflight import check_case_dir, check_case_info
 from triage.provenance import record_setup, tool_info
-from triage.records import ArchiveLimits, CaseInfo, DecodePolicy, Entry, FileHashes, Match, MatchPolicy
+from triage.records import CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.thumbnails import make_thumbnails
 from triage.timeutil import now_utc
 from triage.worker import HashJob, MediumJob, process
-from triage.workers import WorkerFailure, WorkItem, default_jobs, run_pool, warm_up
+from triage.workers import WorkerFailure, WorkItem, run_pool, warm_up
 
-
-@dataclass(frozen=True)
-class ScanOptions:
-    """Everything that changes what a scan computes; recorded in the case as settings."""
-
-    jobs: int = field(default_factory=default_jobs)
-    media_only: bool = False
-    perceptual: bool = True
-    hash_evidence: bool = True
-    timeout: float = 120.0  # seconds per file, plus size / min_rate
-    min_rate: float = 2_000_000.0  # bytes/s a worker is always granted on top of the timeout
-    batch: int = 500  # results per database transaction
-    decode_policy: DecodePolicy = field(default_factory=DecodePolicy)
-    match_policy: MatchPolicy = field(default_factory=MatchPolicy)
-    formats: tuple[str, ...] = ("json", "html")
-    #: Off by default: see docs/formats.md (carving reads all unallocated space and repeats
-    #: every recoverable deleted file); ``--carve`` turns it on.
-    carve: bool = False
-    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
-    thumbnails: str = "blurred"  # none | blurred | clear (triage.thumbnails); recorded by that stage
-    verify_after: bool = False  # hash each disk image again after the scan (triage.integrity)
-    sign_key: str | None = None  # Ed25519 private key file that signs the manifest
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "jobs": self.jobs,
-            "media_only": self.media_only,
-            "perceptual": self.perceptual,
-            "hash_evidence": self.hash_evidence,
-            "timeout": self.timeout,
-            "min_rate": self.min_rate,
-            "formats": list(self.formats),
-            "carve": self.carve,
-            "archive_limits": self.archive_limits.as_dict(),
-        }
-
-
-@dataclass
-class Progress:
-    """A snapshot for the progress display. ``files_total`` is known once listing is done."""
-
-    stage: str = "listing"
-    files_done: int = 0
-    files_total: int = 0
-    bytes_done: int = 0
-    bytes_total: int = 0
-    matches: int = 0
-    errors: int = 0
-    started: float = field(default_factory=time.monotonic)
-    #: A long read of whole evidence media (``--verify-after``): bytes read of all images.
-    read_done: int = 0
-    read_total: int = 0
-    read_label: str = ""
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    case_dir: Path
-    files: int
-    media_files: int
-    bytes: int
-    matches: int
-    matched_files: int
-    errors: int
-    seconds: float
-    reports: tuple[Path, ...]
-    #: Evidence ids whose computed hashes differ from those stored in the image (E01).
-    integrity_failures: tuple[str, ...] = ()
-
-
-ProgressFn = Callable[[Progress], None]
+__all__ = ["Progress", "ProgressFn", "ScanOptions", "ScanResult", "scan"]
 
 
 def scan(

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from triage.case.store import CaseStore
     from triage.evidence import Evidence
     from triage.hashsets import MatchIndex
-    from triage.pipeline import ScanOptions
+    from triage.options import ScanOptions
 
 #: Distributions whose versions can change a result (decoding, hashing, evidence reading) or the report.
 DEPENDENCIES: tuple[str, ...] = (

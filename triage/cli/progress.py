@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from triage.pipeline import Progress as ScanProgress
+from triage.options import Progress as ScanProgress
 
 PLAIN_INTERVAL = 10.0
 TTY_INTERVAL = 0.1
