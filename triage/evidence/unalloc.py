@@ -2,13 +2,15 @@
 partition, as absolute byte ranges in the medium.
 
 pytsk3 has no block walk, so allocation is read from each file system's own map: the FAT
-(cluster entry 0 = free) and NTFS's ``$Bitmap`` (one bit per cluster). Other file systems are
-not carved yet; :func:`carve_areas` says so in its notes, so the case records what was not done.
-Partition-table gaps (slots labelled ``unalloc``) are carved whole.
+(cluster entry 0 = free), NTFS's ``$Bitmap`` (one bit per cluster), ext2/3/4's per-group block
+bitmaps and exFAT's Allocation Bitmap. Other file systems
+(HFS+, APFS) are not carved yet; :func:`carve_areas` says so in its notes, so the case records
+what was not done. Partition-table gaps (slots labelled ``unalloc``) are carved whole.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,18 +41,29 @@ def _merge(runs: Iterable[Run]) -> list[Run]:
     return [(a, b) for a, b in out]
 
 
-def _free_bits(bitmap: bytes, count: int, free_when_zero: bool = True) -> Iterable[tuple[int, int]]:
-    """``(first, n)`` runs of clear bits (LSB first) among the first ``count``."""
-    start = None
-    for i in range(count):
-        used = (bitmap[i >> 3] >> (i & 7)) & 1 if (i >> 3) < len(bitmap) else 1
-        if not used and start is None:
-            start = i
-        elif used and start is not None:
-            yield start, i - start
-            start = None
-    if start is not None:
-        yield start, count - start
+def _free_bits(bitmap: bytes, count: int) -> Iterable[tuple[int, int]]:
+    """``(first, n)`` runs of clear bits (LSB first) among the first ``count``; bits past the
+    end of ``bitmap`` count as used. Whole zero bytes are taken eight bits at a time, so the bit
+    loop only runs on bytes that are partly used (a large, mostly empty bitmap stays fast)."""
+    start = end = -1
+    for m in re.finditer(rb"\x00+|[^\x00\xff]", bitmap[: (count + 7) >> 3]):
+        a, b = m.span()
+        if bitmap[a]:  # one partly used byte
+            spans = [(i, i + 1) for i in range(a * 8, b * 8) if not (bitmap[i >> 3] >> (i & 7)) & 1]
+        else:
+            spans = [(a * 8, b * 8)]
+        for lo, hi in spans:
+            hi = min(hi, count)
+            if lo >= hi:
+                continue
+            if lo == end:
+                end = hi
+            else:
+                if end > start >= 0:
+                    yield start, end - start
+                start, end = lo, hi
+    if end > start >= 0:
+        yield start, end - start
 
 
 def _ntfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
@@ -60,7 +73,6 @@ def _ntfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     f = fs.open_meta(inode=6)  # $Bitmap
     size = int(f.info.meta.size)
     bitmap = f.read_random(0, size)
-    # Whole free bytes first: the bit loop only runs where a byte is partly used.
     runs: list[Run] = []
     for first, n in _free_bits(bitmap, clusters):
         runs.append((offset + first * cluster, n * cluster))
@@ -96,11 +108,156 @@ def _fat_runs(img: pytsk3.Img_Info, offset: int, bits: int) -> list[Run]:
     return _merge(runs)
 
 
+def _ext_has_super(group: int, sb: bytes) -> bool:
+    """Whether ``group`` holds a superblock copy (and so a group descriptor table copy)."""
+    compat, _incompat, ro_compat = struct.unpack_from("<III", sb, 0x5C)
+    if compat & 0x200:  # sparse_super2: copies only in group 0 and the two groups named
+        return group == 0 or group in struct.unpack_from("<II", sb, 0x24C)
+    if group <= 1 or not ro_compat & 0x1:  # sparse_super off: every group has one
+        return True
+    for p in (3, 5, 7):
+        n = p
+        while n < group:
+            n *= p
+        if n == group:
+            return True
+    return False
+
+
+def _ext_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
+    """Free blocks from each block group's bitmap (one bit per block, the group's blocks only;
+    the last group is cut at the block count). A group flagged ``BLOCK_UNINIT`` (honoured only
+    with ``uninit_bg``/``metadata_csum``, as the kernel does) has no bitmap written on disk: it
+    is free except its superblock/descriptor-table copy and any group's bitmaps and inode table
+    placed inside it (``flex_bg`` packs them into a few groups). ``bigalloc`` and ``meta_bg``
+    lay out blocks differently and are refused (the volume is then noted, not carved)."""
+    sb = img.read(offset + 1024, 1024)
+    if struct.unpack_from("<H", sb, 0x38)[0] != 0xEF53:
+        raise ValueError("no ext superblock")
+    blocks_lo, _r, _f, _fi, first_data, log_bs = struct.unpack_from("<IIIIII", sb, 4)
+    bpg, _cpg, ipg = struct.unpack_from("<III", sb, 0x20)
+    _compat, incompat, ro_compat = struct.unpack_from("<III", sb, 0x5C)
+    if ro_compat & 0x200 or incompat & 0x10:
+        raise ValueError("ext bigalloc/meta_bg layout is not supported")
+    wide = bool(incompat & 0x80)  # 64bit: block numbers have high halves, descriptors >= 64 bytes
+    blocks = blocks_lo | (struct.unpack_from("<I", sb, 0x150)[0] << 32 if wide else 0)
+    desc_size = struct.unpack_from("<H", sb, 0xFE)[0] if wide else 32
+    inode_size = struct.unpack_from("<H", sb, 0x58)[0] if struct.unpack_from("<I", sb, 0x4C)[0] else 128
+    if log_bs > 6 or not bpg or desc_size < 32 or blocks <= first_data:
+        raise ValueError("implausible ext superblock")
+    bs = 1024 << log_bs
+    groups = (blocks - first_data + bpg - 1) // bpg
+    gdt_blocks = (groups * desc_size + bs - 1) // bs
+    gdt = img.read(offset + (first_data + 1) * bs, gdt_blocks * bs)
+    uninit_ok = bool(ro_compat & 0x410)  # gdt_csum / metadata_csum
+    table_blocks = (ipg * inode_size + bs - 1) // bs
+    descs = []
+    for g in range(groups):
+        d = g * desc_size
+        lo = struct.unpack_from("<III", gdt, d)
+        hi = struct.unpack_from("<III", gdt, d + 0x20) if wide and desc_size >= 64 else (0, 0, 0)
+        flags = struct.unpack_from("<H", gdt, d + 0x12)[0]
+        descs.append(([a | b << 32 for a, b in zip(lo, hi, strict=True)], flags))
+    # Every group's bitmaps and inode table, filed under the group(s) holding them, as (block
+    # in that group, count): what an uninitialised group has in use besides its superblock copy.
+    inside: dict[int, list[Run]] = {}
+    for (bb, ib, it), _ in descs:
+        for a, n in ((bb, 1), (ib, 1), (it, table_blocks)):
+            while n > 0 and first_data <= a < blocks:
+                g, rel = divmod(a - first_data, bpg)
+                piece = min(n, bpg - rel)
+                inside.setdefault(g, []).append((rel, piece))
+                a, n = a + piece, n - piece
+    reserved_gdt = struct.unpack_from("<H", sb, 0xCE)[0]
+    runs: list[Run] = []
+    for g, ((bitmap_block, _ib, _it), flags) in enumerate(descs):
+        start = first_data + g * bpg
+        count = min(bpg, blocks - start)
+        if uninit_ok and flags & 0x2:
+            used = bytearray((count + 7) >> 3)
+            spans = [*inside.get(g, [])]
+            if _ext_has_super(g, sb):
+                spans.append((0, 1 + gdt_blocks + reserved_gdt))
+            for a, n in spans:
+                for i in range(a, min(a + n, count)):
+                    used[i >> 3] |= 1 << (i & 7)
+            bitmap = bytes(used)
+        else:
+            if not first_data <= bitmap_block < blocks:
+                raise ValueError(f"ext group {g}: block bitmap at {bitmap_block} is outside the volume")
+            bitmap = img.read(offset + bitmap_block * bs, (count + 7) >> 3)
+        for first, n in _free_bits(bitmap, count):
+            runs.append((offset + (start + first) * bs, n * bs))
+    return _merge(runs)
+
+
+def _exfat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
+    """Free clusters from the Allocation Bitmap (bit ``i`` = cluster ``i + 2``), found through
+    its directory entry (type 0x81) in the root directory. The root and the bitmap are read
+    along their FAT chains; a bitmap whose FAT entries are not chained (0) is read as
+    contiguous clusters. With two FATs (TexFAT) the bitmap of the active FAT is used."""
+    boot = img.read(offset, 512)
+    if boot[3:11] != b"EXFAT   ":
+        raise ValueError("no exFAT boot sector")
+    fat_off, _fat_len, heap, clusters, root = struct.unpack_from("<IIIII", boot, 0x50)
+    (vol_flags,) = struct.unpack_from("<H", boot, 0x6A)
+    sector_shift, cluster_shift, nfats = boot[0x6C], boot[0x6D], boot[0x6E]
+    if not 9 <= sector_shift <= 12 or sector_shift + cluster_shift > 25 or not 0 < clusters < 0xFFFFFFF5:
+        raise ValueError("implausible exFAT boot sector")
+    sector = 1 << sector_shift
+    cbytes = sector << cluster_shift
+    active = vol_flags & 1 if nfats == 2 else 0
+    fat = img.read(offset + fat_off * sector, (clusters + 2) * 4)
+
+    def cluster_at(c: int) -> int:
+        if not 2 <= c < clusters + 2:
+            raise ValueError(f"exFAT cluster {c} is outside the cluster heap")
+        return offset + heap * sector + (c - 2) * cbytes
+
+    def chain(first: int, contiguous: bool = False) -> Iterable[int]:
+        c = first
+        for _ in range(clusters):
+            yield c
+            nxt = struct.unpack_from("<I", fat, c * 4)[0]
+            if contiguous and nxt == 0:
+                nxt = c + 1
+            elif nxt >= 0xFFFFFFF7 or nxt < 2:
+                return
+            c = nxt
+
+    entry = None
+    for c in chain(root):
+        data = img.read(cluster_at(c), cbytes)
+        for pos in range(0, cbytes, 32):
+            if data[pos] == 0x00:  # end of directory
+                break
+            if data[pos] == 0x81 and data[pos + 1] & 1 == active:
+                entry = struct.unpack_from("<IQ", data, pos + 20)
+                break
+        else:
+            continue
+        break
+    if entry is None:
+        raise ValueError("exFAT root directory has no Allocation Bitmap entry")
+    first, length = entry
+    if length < (clusters + 7) >> 3:
+        raise ValueError(f"exFAT Allocation Bitmap too short ({length} bytes for {clusters} clusters)")
+    parts = []
+    for c in chain(first, contiguous=True):
+        parts.append(img.read(cluster_at(c), cbytes))
+        if len(parts) * cbytes >= length:
+            break
+    bitmap = b"".join(parts)[:length]
+    return _merge((cluster_at(i + 2), n * cbytes) for i, n in _free_bits(bitmap, clusters))
+
+
 _READERS: dict[str, Callable[[pytsk3.Img_Info, int], list[Run]]] = {
     "ntfs": _ntfs_runs,
     "fat12": lambda img, offset: _fat_runs(img, offset, 12),
     "fat16": lambda img, offset: _fat_runs(img, offset, 16),
     "fat32": lambda img, offset: _fat_runs(img, offset, 32),
+    **dict.fromkeys(("ext2", "ext3", "ext4"), _ext_runs),  # one layout, features read from the superblock
+    "exfat": _exfat_runs,
 }
 
 
@@ -125,7 +282,7 @@ def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[C
                 continue
             try:
                 areas.append(CarveArea(volume, tuple(reader(img, v.offset))))
-            except (OSError, struct.error, IndexError) as e:
+            except (OSError, struct.error, IndexError, ValueError) as e:
                 notes.append(
                     f"{volume}: cannot read the allocation map, not carved: {' '.join(str(e).split())[:200]}"
                 )
