@@ -193,24 +193,27 @@ class CaseReader:
         )
         return [dict(r) for r in rows]
 
-    def conflicts(self) -> list[dict[str, Any]]:
+    def iter_conflicts(self) -> Iterator[dict[str, Any]]:
         """Files matched by an alert set *and* an ignore set: never hidden, listed for review."""
-        rows = []
         for r in self._conn.execute(_CONFLICTS_SQL):
             row = dict(r)
             row["path"] = from_db(row["path"])
             row["alert_hashsets"] = json.loads(row["alert_hashsets"])
             row["ignore_hashsets"] = json.loads(row["ignore_hashsets"])
-            rows.append(row)
-        return rows
+            yield row
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        return list(self.iter_conflicts())
+
+    def iter_errors(self) -> Iterator[dict[str, Any]]:
+        """Per-file and evidence-level errors; those without a location come first. One per file
+        that failed, so as many as the files on a hostile disk: read from the cursor."""
+        for r in self._conn.execute(_ERRORS_SQL):
+            place = {"entry_id": r["entry"], "evidence_id": r["evidence_id"], "location": r["location"]}
+            yield {**place, "message": from_db(r["message"])}
 
     def errors(self) -> list[dict[str, Any]]:
-        """Per-file and evidence-level errors; those without a location come first."""
-        return [
-            {"entry_id": r["entry"], "evidence_id": r["evidence_id"], "location": r["location"],
-             "message": from_db(r["message"])}
-            for r in self._conn.execute(_ERRORS_SQL)
-        ]  # fmt: skip
+        return list(self.iter_errors())
 
     def summary(self) -> dict[str, int]:
         return dict(self._conn.execute(_SUMMARY_SQL).fetchone())

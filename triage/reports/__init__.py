@@ -8,9 +8,10 @@ reports. Nothing may change the folder after the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from triage import __version__
@@ -21,27 +22,44 @@ from triage.reports.manifest import MANIFEST, file_sha256, write_manifest
 from triage.reports.verify import VerifyResult, verify_case
 
 
-def _lazy(module: str, function: str) -> Callable[[CaseStore], bytes]:
+class _Lazy:
     """A renderer imported on first use: the PDF library alone costs a fifth of a second at
-    start-up, which every ``triage --help`` and every scan without a PDF would pay."""
+    start-up, which every ``triage --help`` and every scan without a PDF would pay.
 
-    def render(store: CaseStore) -> bytes:
-        return getattr(importlib.import_module(f"triage.reports.{module}"), function)(store)
+    Calling it gives the whole report as bytes. :meth:`chunks` gives the same bytes as a stream
+    when the module offers ``<function>_chunks`` (report.json and the CSV files, which grow with
+    the number of files on the evidence), else the whole report as one chunk.
+    """
 
-    render.__qualname__ = f"{module}.{function}"
-    return render
+    def __init__(self, module: str, function: str) -> None:
+        self.module, self.function = module, function
+        self.__qualname__ = f"{module}.{function}"
+
+    def __call__(self, store: CaseStore) -> bytes:
+        return getattr(importlib.import_module(f"triage.reports.{self.module}"), self.function)(store)
+
+    def chunks(self, store: CaseStore) -> Iterable[bytes]:
+        module = importlib.import_module(f"triage.reports.{self.module}")
+        streamed = getattr(module, f"{self.function}_chunks", None)
+        return streamed(store) if streamed is not None else (self(store),)
+
+
+def _chunks(render: Callable[[CaseStore], bytes], store: CaseStore) -> Iterable[bytes]:
+    """The report's bytes as a stream when its renderer can stream (a plain function cannot)."""
+    streamed = getattr(render, "chunks", None)
+    return streamed(store) if callable(streamed) else (render(store),)
 
 
 #: format → (file name in the case folder, renderer). Adding a format: one module, one line here.
 WRITERS: dict[str, tuple[str, Callable[[CaseStore], bytes]]] = {
-    "json": ("report.json", _lazy("json_report", "render")),
-    "html": ("report.html", _lazy("html_report", "render")),
-    "csv-files": ("files.csv", _lazy("csv_report", "render_files")),
-    "csv-matches": ("matches.csv", _lazy("csv_report", "render_matches")),
-    "pdf": ("report.pdf", _lazy("pdf_report", "render")),
-    "dfxml": ("report.dfxml", _lazy("dfxml_report", "render")),
-    "case": ("report.case.jsonld", _lazy("case_report", "render")),
-    "vics": ("report.vics.json", _lazy("vics_report", "render")),
+    "json": ("report.json", _Lazy("json_report", "render")),
+    "html": ("report.html", _Lazy("html_report", "render")),
+    "csv-files": ("files.csv", _Lazy("csv_report", "render_files")),
+    "csv-matches": ("matches.csv", _Lazy("csv_report", "render_matches")),
+    "pdf": ("report.pdf", _Lazy("pdf_report", "render")),
+    "dfxml": ("report.dfxml", _Lazy("dfxml_report", "render")),
+    "case": ("report.case.jsonld", _Lazy("case_report", "render")),
+    "vics": ("report.vics.json", _Lazy("vics_report", "render")),
 }
 #: A format the examiner names that writes more than one file.
 GROUPS: dict[str, tuple[str, ...]] = {"csv": ("csv-files", "csv-matches")}
@@ -72,16 +90,24 @@ def expand_formats(formats: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(k for f in names for k in GROUPS.get(f, (f,))))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or chunks written as they come) to a temporary file and move it
+    into place, so a report is either whole or absent; a failure part-way (a full disk, a
+    writer's bug) removes the temporary file and leaves any earlier report as it was."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except OSError as e:
-        raise ReportError(f"cannot write {path}: {e}") from e
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise ReportError(f"cannot write {path}: {e}") from e
+        raise
 
 
 def write_reports(
@@ -107,7 +133,7 @@ def write_reports(
         name, render = WRITERS[fmt]
         path = case_dir / name
         try:
-            _write_atomic(path, render(store))
+            _write_atomic(path, _chunks(render, store))
         except ReportError as e:
             failed.append(f"{name}: {e}")
             continue

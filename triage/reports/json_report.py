@@ -6,11 +6,17 @@ bytes and a second examiner can reproduce the report. Names that are not valid U
 undecodable bytes as ``\\xNN``; the ``location`` of each file is the exact, parseable address.
 The format is described by ``docs/report-schema.json``; the HTML report renders this same model,
 so the two can never disagree.
+
+A seized disk can hold millions of files (about 1 KB of JSON each), so :func:`render_chunks`
+writes the lists that grow with the evidence one element at a time from the store's cursors, in
+exactly the layout ``json.dumps`` gives the whole document (which :func:`build_report` still
+builds, for the HTML and PDF reports).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from triage.case.codec import safe_value
@@ -20,6 +26,9 @@ from triage.hashsets.categories import table as category_table
 from triage.records import HashSetInfo
 
 SCHEMA = "triage-report/1"
+#: About how many characters each chunk of a streamed report holds.
+CHUNK = 1 << 16
+_NOTHING = object()
 
 FILE_FIELDS: tuple[str, ...] = (
     "evidence_id", "location", "path", "size", "deleted", "flags", "inode", "mtime", "atime", "ctime",
@@ -85,19 +94,26 @@ def _match(row: dict[str, Any], formats: dict[str, str]) -> dict[str, Any]:
     return _pick({**row, "category_scheme": scheme, "category_normalised": label}, MATCH_FIELDS)
 
 
+def iter_match_rows(store: CaseStore) -> Iterator[dict[str, Any]]:
+    """The report's ``matches`` (with normalised categories), one at a time from the store's cursor."""
+    formats = {h.path: h.format for h in store.hashsets()}
+    return (_match(m, formats) for m in store.iter_matches())
+
+
 def match_rows(store: CaseStore) -> list[dict[str, Any]]:
     """The report's ``matches`` (with normalised categories), for the other writers."""
-    formats = {h.path: h.format for h in store.hashsets()}
-    return [_match(m, formats) for m in store.iter_matches()]
+    return list(iter_match_rows(store))
 
 
-def build_report(store: CaseStore) -> dict[str, Any]:
-    """The report model: plain JSON-ready data in a fixed order."""
+def _sections(store: CaseStore) -> dict[str, Any]:
+    """The report's top-level sections in their fixed order, not yet made safe for output.
+    The lists that grow with the evidence (``files``, ``matches``, ``conflicts``, ``errors``: a
+    seized disk can hold millions of files) are iterators over the store's cursors; the rest is
+    small and built whole."""
     case = store.case_info()
     hashsets = store.hashsets()
-    formats = {h.path: h.format for h in hashsets}
     after = store.settings().get("verify_after") or {}
-    report: dict[str, Any] = {
+    return {
         "schema": SCHEMA,
         "tool": _tool(store.tool()),
         "case": {
@@ -119,11 +135,17 @@ def build_report(store: CaseStore) -> dict[str, Any]:
             for scheme, value, label, meaning in category_table()
         ],
         "summary": store.summary(),
-        "files": [_pick(f, FILE_FIELDS) for f in store.iter_files()],
-        "matches": [_match(m, formats) for m in store.iter_matches()],
-        "conflicts": [_pick(c, CONFLICT_FIELDS) for c in store.conflicts()],
-        "errors": [_pick(e, ERROR_FIELDS) for e in store.errors()],
+        "files": (_pick(f, FILE_FIELDS) for f in store.iter_files()),
+        "matches": iter_match_rows(store),
+        "conflicts": (_pick(c, CONFLICT_FIELDS) for c in store.iter_conflicts()),
+        "errors": (_pick(e, ERROR_FIELDS) for e in store.iter_errors()),
     }
+
+
+def build_report(store: CaseStore) -> dict[str, Any]:
+    """The report model, whole in memory (for the HTML and PDF reports): plain JSON-ready data in
+    a fixed order."""
+    report = {k: list(v) if isinstance(v, Iterator) else v for k, v in _sections(store).items()}
     return safe_value(report)
 
 
@@ -132,5 +154,54 @@ def dumps_report(report: dict[str, Any]) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _dumps(value: Any, level: int) -> str:
+    """``value`` as :func:`dumps_report` writes it ``level`` steps deep: JSON strings never hold
+    a raw newline, so re-indenting every line break is exact."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
+
+
+def _array(items: Iterator[Any]) -> Iterator[str]:
+    """A top-level member's array, one element at a time, in json.dumps' layout (``[]`` if empty)."""
+    first = next(items, _NOTHING)
+    if first is _NOTHING:
+        yield "[]"
+        return
+    yield "[\n    " + _dumps(safe_value(first), 2)
+    for item in items:
+        yield ",\n    " + _dumps(safe_value(item), 2)
+    yield "\n  ]"
+
+
+def _text_chunks(store: CaseStore) -> Iterator[str]:
+    yield "{"
+    for n, (key, value) in enumerate(_sections(store).items()):
+        yield ("\n  " if n == 0 else ",\n  ") + json.dumps(key, ensure_ascii=False) + ": "
+        if isinstance(value, Iterator):
+            yield from _array(value)
+        else:
+            yield _dumps(safe_value(value), 1)
+    yield "\n}\n"
+
+
+def _batched(pieces: Iterable[str], size: int) -> Iterator[bytes]:
+    """Text pieces as UTF-8 chunks of about ``size`` characters: a few large writes, not one per row."""
+    batch: list[str] = []
+    length = 0
+    for piece in pieces:
+        batch.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(batch).encode("utf-8")
+            batch, length = [], 0
+    if batch:
+        yield "".join(batch).encode("utf-8")
+
+
+def render_chunks(store: CaseStore) -> Iterator[bytes]:
+    """report.json as a stream of chunks whose concatenation is exactly :func:`render`'s bytes,
+    with only one file or match in memory at a time."""
+    return _batched(_text_chunks(store), CHUNK)
+
+
 def render(store: CaseStore) -> bytes:
-    return dumps_report(build_report(store))
+    return b"".join(render_chunks(store))
