@@ -55,3 +55,12 @@ def test_a_forged_index_table_of_contents_is_refused(tmp_path):
     index.write_bytes(bytes(data))
     with pytest.raises(HashSetError, match="damaged"):
         open_match_index([(str(index), "alert")])
+
+
+def test_a_lone_surrogate_in_a_name_is_stored_as_escaped_text(tmp_path):
+    path = tmp_path / "set.json"
+    path.write_text(_vics({"MediaID": "a\udcffb", "MD5": MD5, "MediaFiles": [{"FileName": "x\ud800.jpg"}]}))
+    (known,) = load_hashset(path).hashes
+    for text in (known.entry_id, known.name):
+        text.encode("utf-8")  # storable in SQLite and every report
+    assert known.entry_id == "a\\udcffb"

@@ -50,8 +50,17 @@ ROLES: tuple[str, ...] = ("alert", "ignore")
 
 def _as_text(value: object) -> str | None:
     """Set files are untrusted input too: an id, category or name that is not text (a JSON list,
-    an SQLite BLOB) becomes text here, so it can never break a match record or a report."""
-    if value is None or isinstance(value, str):
+    an SQLite BLOB) or not encodable text (a lone surrogate from a JSON escape) becomes plain
+    text here, so it can never break a match record, the case database or a report."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
         return value
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "replace")
@@ -68,8 +77,8 @@ def _guarded(hashes: Iterable[KnownHash], display: str) -> Iterator[KnownHash]:
     try:
         for known in hashes:
             fields = (known.entry_id, known.category, known.name)
-            if any(v is not None and not isinstance(v, str) for v in fields) or any(
-                not (isinstance(k, str) and isinstance(v, str)) for k, v in known.labels
+            if any(v is not None and _as_text(v) is not v for v in fields) or any(
+                _as_text(k) is not k or _as_text(v) is not v for k, v in known.labels
             ):
                 known = dataclasses.replace(
                     known,
