@@ -216,4 +216,6 @@ def render_model(
 
 
 def render(store: CaseStore) -> bytes:
-    return render_model(build_report(store), store.thumbnails(), store.frame_thumbnails())
+    return render_model(
+        build_report(store, matched_files_only=True), store.thumbnails(), store.frame_thumbnails()
+    )

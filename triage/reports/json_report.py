@@ -142,10 +142,19 @@ def _sections(store: CaseStore) -> dict[str, Any]:
     }
 
 
-def build_report(store: CaseStore) -> dict[str, Any]:
-    """The report model, whole in memory (for the HTML and PDF reports): plain JSON-ready data in
-    a fixed order."""
-    report = {k: list(v) if isinstance(v, Iterator) else v for k, v in _sections(store).items()}
+def build_report(store: CaseStore, *, matched_files_only: bool = False) -> dict[str, Any]:
+    """The report model, whole in memory: plain JSON-ready data in a fixed order.
+
+    The HTML and PDF reports show only the matched files in detail, so they ask for
+    ``matched_files_only``: ``files`` then holds just those, and their memory grows with the
+    matches, not with the millions of files a disk can hold (report.json streams everything).
+    """
+    sections = _sections(store)
+    if matched_files_only:
+        sections["matches"] = list(sections["matches"])
+        matched = {m["location"] for m in sections["matches"]}
+        sections["files"] = (f for f in sections["files"] if f["location"] in matched)
+    report = {k: list(v) if isinstance(v, Iterator) else v for k, v in sections.items()}
     return safe_value(report)
 
 

@@ -342,4 +342,4 @@ def render_model(r: dict[str, Any]) -> bytes:
 
 
 def render(store: CaseStore) -> bytes:
-    return render_model(build_report(store))
+    return render_model(build_report(store, matched_files_only=True))
