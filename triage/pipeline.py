@@ -36,7 +36,7 @@ from triage.timeutil import now_utc
 from triage.worker import HashJob, MediumJob, process
 from triage.workers import WorkerFailure, WorkItem, run_pool, warm_up
 
-__all__ = ["Progress", "ProgressFn", "ScanOptions", "ScanResult", "scan"]
+__all__ = ["Progress", "ProgressFn", "ScanOptions", "ScanResult", "run_remaining", "scan"]
 
 
 def scan(
@@ -83,8 +83,25 @@ def scan(
     finally:
         for ev in opened:
             ev.close()
+    media = opened if options.hash_evidence else []
+    return run_remaining(store, opened, index, options, progress, on_progress, media, started_clock)
+
+
+def run_remaining(
+    store: CaseStore,
+    opened: Sequence[Evidence],
+    index: MatchIndex,
+    options: ScanOptions,
+    progress: Progress,
+    on_progress: ProgressFn | None,
+    media: Sequence[Evidence],
+    started_clock: float,
+) -> ScanResult:
+    """Everything after listing, shared by a new scan and a resumed one (:mod:`triage.resume`):
+    hash the pending entries (and the ``media`` whose image hash is still missing), custody
+    stages, finish, reports and manifest. Closes ``store``."""
     try:
-        _hash_and_match(store, opened, index, options, progress, on_progress)
+        _hash_and_match(store, opened, index, options, progress, on_progress, media)
         _after_hashing(store, opened, options, progress, on_progress)
         finished = now_utc()
         store.stage("scan", store.started_at, finished)
@@ -93,14 +110,14 @@ def scan(
         mismatched = tuple(e["id"] for e in store.evidence() if e.get("verification") == "mismatch")
         store.audit("scan finished", summary=summary)
         sign_key = Path(options.sign_key) if options.sign_key else None
-        reports = write_reports(case_dir, store, options.formats, sign_key=sign_key)
+        reports = write_reports(store.case_dir, store, options.formats, sign_key=sign_key)
     except KeyboardInterrupt:
         store.audit("scan interrupted", files_done=progress.files_done, files_total=progress.files_total)
         raise
     finally:
         store.close()
     return ScanResult(
-        case_dir=case_dir,
+        case_dir=store.case_dir,
         files=summary["files"],
         media_files=summary["media_files"],
         bytes=summary["bytes"],
@@ -111,6 +128,16 @@ def scan(
         reports=tuple(reports),
         integrity_failures=mismatched,
     )
+
+
+def stage_name(store: CaseStore, base: str) -> str:
+    """``base``, or ``base (resumed)``... when an earlier run of this case recorded it: stages
+    are stored by name, and a resumed scan must not overwrite the first run's times."""
+    taken = {s["name"] for s in store.stages()}
+    name, n = base, 1
+    while name in taken:
+        name, n = f"{base} (resumed{'' if n == 1 else f' {n}'})", n + 1
+    return name
 
 
 def _list_entries(
@@ -145,15 +172,14 @@ def _list_entries(
 def _jobs(
     store: CaseStore,
     pending: Sequence[int],
-    opened: Sequence[Evidence],
+    media: Sequence[Evidence],
     options: ScanOptions,
     carving: Sequence[WorkItem] = (),
 ) -> Iterator[WorkItem]:
-    if options.hash_evidence:
-        for ev in opened:
-            if ev.info.kind != "folder":
-                timeout = options.timeout + ev.info.size / options.min_rate
-                yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
+    for ev in media:
+        if ev.info.kind != "folder":
+            timeout = options.timeout + ev.info.size / options.min_rate
+            yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
     yield from carving  # long items first, like the largest entries
     for start in range(0, len(pending), 1000):
         for entry_id, entry in store.entries_by_id(pending[start : start + 1000]):
@@ -176,8 +202,9 @@ def _hash_and_match(
     options: ScanOptions,
     progress: Progress,
     on_progress: ProgressFn | None,
+    media: Sequence[Evidence],
 ) -> None:
-    started = now_utc()
+    name, started = stage_name(store, "hashing"), now_utc()
     progress.stage = "hashing"
     results: list[tuple[int, FileHashes, Sequence[Match]]] = []
     # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
@@ -194,10 +221,10 @@ def _hash_and_match(
     progress.files_done += len(results)
     carving = carve_items(store, opened, options) if options.carve else []
     try:
-        _collect(store, opened, index, options, progress, on_progress, to_read, carving, results)
+        _collect(store, opened, index, options, progress, on_progress, to_read, carving, results, media)
     finally:
         store.record_results(results)  # what finished is kept, Ctrl-C or not
-    store.stage("hashing", started, now_utc())
+    store.stage(name, started, now_utc())
     progress.stage = "reporting"
     if on_progress:
         on_progress(progress)
@@ -213,11 +240,12 @@ def _collect(
     to_read: list[int],
     carving: list[WorkItem],
     results: list[tuple[int, FileHashes, Sequence[Match]]],
+    media: Sequence[Evidence],
 ) -> None:
     """Take results from the workers as they come; commit a batch every few hundred or 2 s."""
     stored = {ev.info.evidence_id: ev.info for ev in opened}
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(store, to_read, opened, options, carving), options.jobs):
+    for key, value in run_pool(process, _jobs(store, to_read, media, options, carving), options.jobs):
         if key[0] == "medium":
             record_medium(store, stored[key[1]], value)
             continue
@@ -269,14 +297,14 @@ def _after_hashing(
     on_progress: ProgressFn | None,
 ) -> None:
     """Custody stages that need the hashing done: thumbnails of matches, evidence hashed again."""
-    started = now_utc()
+    name, started = stage_name(store, "thumbnails"), now_utc()
     progress.stage = "thumbnails"
     if on_progress:
         on_progress(progress)
     make_thumbnails(
         store, options.thumbnails, options.decode_policy, jobs=options.jobs, timeout=options.timeout
     )
-    store.stage("thumbnails", started, now_utc())
+    store.stage(name, started, now_utc())
     if options.verify_after and options.hash_evidence:
         progress.stage = "verifying evidence"
         if on_progress:

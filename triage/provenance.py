@@ -65,6 +65,16 @@ def record_setup(
     store.set_setting("scan_options", options.as_dict())
     store.set_setting("decode_policy", options.decode_policy.as_dict())
     store.set_setting("match_policy", options.match_policy.as_dict())
+    # Recorded now (thumbnails and verify-after record their own results only when they run),
+    # so that ``triage scan --resume`` finishes the scan exactly as it was asked for.
+    store.set_setting(
+        "custody_options",
+        {
+            "thumbnails": options.thumbnails,
+            "verify_after": options.verify_after,
+            "sign_key": options.sign_key,
+        },
+    )
     store.audit("scan started", options=options.as_dict())
     for info in index.infos:
         store.add_hashset(info)

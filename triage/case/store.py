@@ -295,6 +295,17 @@ class CaseStore(CaseReader):
         rows = self._conn.execute(f"SELECT id, {cols} FROM entries WHERE state = 0 ORDER BY id")
         return [(r["id"], row_entry(r)) for r in rows]
 
+    def drop_pending_members(self) -> int:
+        """Delete pending archive members and return how many (for a resume). Members are added
+        as entries when their archive's result arrives, but their results commit with the
+        archive's; a scan killed in between leaves them pending beside their pending archive,
+        which the resume hashes again and whose members it adds again."""
+        rows = self._conn.execute("SELECT id, ref FROM entries WHERE state = 0").fetchall()
+        ids = [(r["id"],) for r in rows if json.loads(r["ref"]).get("members")]
+        with self._tx() as c:
+            c.executemany("DELETE FROM entries WHERE id = ? AND state = 0", ids)
+        return len(ids)
+
     def add_thumbnail(self, entry_id: int, mode: str, width: int, height: int, jpeg: bytes) -> None:
         """Store one matched picture's thumbnail (see :mod:`triage.thumbnails`)."""
         with self._tx() as c:

@@ -12,13 +12,14 @@ from triage.cli.custody_opts import check_verify_after, custody_options, resolve
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
 from triage.errors import EXIT_MATCHES, EXIT_OK, UsageError
-from triage.pipeline import ScanOptions, scan
+from triage.pipeline import ScanOptions, ScanResult, scan
 from triage.records import MatchPolicy
+from triage.resume import resume
 from triage.workers import default_jobs
 
 
 @click.command("scan")
-@click.argument("evidence", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("evidence", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "--hashset",
     "hashsets",
@@ -38,9 +39,18 @@ from triage.workers import default_jobs
 @click.option(
     "--out",
     "out",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
     help="Case folder to create (must not hold a case already).",
+)
+@click.option(
+    "--resume",
+    "resume_dir",
+    default=None,
+    metavar="CASE_DIR",
+    type=click.Path(path_type=Path),
+    help="Continue a scan that was killed part-way, with the settings it recorded (only --jobs and"
+    " --quiet may be given with it).",
 )
 @click.option("--case-number", default=None, help="Case number for the custody record (or in --case-file).")
 @click.option("--examiner", default=None, help="Examiner's name for the custody record (or in --case-file).")
@@ -95,11 +105,14 @@ from triage.workers import default_jobs
 @custody_options
 @matching_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary (errors still shown).")
+@click.pass_context
 def scan_cmd(
+    ctx: click.Context,
     evidence: tuple[str, ...],
     hashsets: tuple[str, ...],
     ignore_sets: tuple[str, ...],
-    out: Path,
+    out: Path | None,
+    resume_dir: Path | None,
     case_number: str | None,
     examiner: str | None,
     agency: str | None,
@@ -129,7 +142,12 @@ def scan_cmd(
     Example:
       triage scan seized.E01 --hashset known.csv --ignore-set nsrl.idx --out case-001 \\
           --case-number C-2026-001 --examiner "J. Doe" --evidence-id EV1
+      triage scan --resume case-001      # after a power loss, kill -9 or Ctrl-C
     """
+    if resume_dir is not None:
+        _resume(ctx, resume_dir, jobs, quiet)
+    if out is None:
+        raise UsageError("--out CASE_DIR is required (or --resume CASE_DIR to continue a killed scan)")
     if evidence_ids and len(evidence_ids) != len(evidence):
         raise UsageError(f"{len(evidence_ids)} --evidence-id given for {len(evidence)} evidence items")
     pdq = (pdq_distance, pdq_quality, phash_distance)
@@ -157,6 +175,29 @@ def scan_cmd(
             command_line=["triage", *sys.argv[1:]],
             on_progress=on_progress,
         )
+    _report(result, quiet)
+
+
+def _resume(ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool) -> None:
+    """``--resume``: the case's recorded settings decide everything, so no other option may."""
+    given = [
+        name
+        for name in ctx.params
+        if name not in ("resume_dir", "jobs", "quiet")
+        and ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        names = ", ".join("EVIDENCE" if n == "evidence" else "--" + n.replace("_", "-") for n in given)
+        raise UsageError(
+            f"--resume uses the case's recorded settings; only --jobs and --quiet may be given ({names})"
+        )
+    with progress_printer(enabled=not quiet) as on_progress:
+        result = resume(case_dir, jobs=jobs, command_line=["triage", *sys.argv[1:]], on_progress=on_progress)
+    _report(result, quiet)
+
+
+def _report(result: ScanResult, quiet: bool) -> None:
+    """The one-line summary, integrity warnings, and the exit code (0 or 1)."""
     if not quiet:
         click.echo(
             f"{result.files:,} files ({result.media_files:,} pictures/videos, {_size(result.bytes)}) "

@@ -1,0 +1,178 @@
+"""``triage scan --resume``: continue a scan that was killed part-way (power loss, kill -9, Ctrl-C).
+
+Listing writes every entry to the case before any is hashed, and results commit in batches, so a
+killed scan's store says exactly what is left to do: the entries still pending. A resume reads
+everything else from the case itself (settings, hash sets, evidence), never from new options, so
+the finished case is what the original command would have produced. It refuses, in one line,
+whenever that cannot be promised: the scan already finished, listing never completed, an
+evidence item or a hash set is not the one the scan started with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from triage.case.store import CaseStore
+from triage.errors import CaseError, EvidenceError, HashSetError, TriageError
+from triage.evidence import Evidence, open_evidence
+from triage.hashsets import MatchIndex, open_match_index
+from triage.options import Progress, ProgressFn, ScanOptions, ScanResult
+from triage.pipeline import run_remaining
+from triage.records import ArchiveLimits, DecodePolicy, HashSetInfo, MatchPolicy
+from triage.workers import default_jobs, warm_up
+
+__all__ = ["resume", "resumed_options"]
+
+#: Settings a resume needs; ``custody_options`` is recorded by triage versions that can resume.
+NEEDED = ("scan_options", "decode_policy", "match_policy", "custody_options")
+
+
+def resume(
+    case_dir: Path,
+    *,
+    jobs: int | None = None,
+    command_line: Sequence[str],
+    on_progress: ProgressFn | None = None,
+) -> ScanResult:
+    """Finish the killed scan in ``case_dir``: hash its pending entries, then run the stages
+    that follow as :func:`triage.pipeline.scan` does. ``jobs`` changes only the speed."""
+    started_clock = time.monotonic()
+    store = CaseStore.open(Path(case_dir))
+    opened: list[Evidence] = []
+    try:
+        options = _check_case(store, jobs)
+        warm_up()
+        index = _reopen_hashsets(store.hashsets())
+        recorded = store.evidence()
+        for item in recorded:
+            opened.append(_reopen_evidence(item))
+        media = [
+            ev
+            for ev, item in zip(opened, recorded, strict=True)
+            if options.hash_evidence and (item["verification"] == "not computed" or not item["md5"])
+        ]
+        dropped = store.drop_pending_members()
+        progress = _progress(store)
+        store.audit(
+            "scan resumed",
+            command_line=list(command_line),
+            pending=progress.files_total - progress.files_done,
+            dropped_members=dropped,
+            jobs=options.jobs,
+        )
+    except BaseException:
+        store.close()
+        raise
+    finally:
+        for ev in opened:
+            ev.close()
+    return run_remaining(store, opened, index, options, progress, on_progress, media, started_clock)
+
+
+def _check_case(store: CaseStore, jobs: int | None) -> ScanOptions:
+    where = store.case_dir
+    if store.finished_at is not None:
+        raise CaseError(
+            f"the scan in {where} already finished; nothing to resume"
+            " ('triage report' writes its reports again)"
+        )
+    listing = [s for s in store.stages() if s["name"] == "listing"]
+    if not listing or not listing[0]["finished_at"]:
+        raise CaseError(f"the scan in {where} was killed while listing; start a new scan")
+    settings = store.settings()
+    missing = [k for k in NEEDED if k not in settings]
+    if missing:
+        raise CaseError(
+            f"the case in {where} does not record {', '.join(missing)} (made by an older triage);"
+            " start a new scan"
+        )
+    options = resumed_options(settings, jobs)
+    if options.carve and any(e["action"] == "carving planned" for e in store.audit_events()):
+        raise CaseError(
+            f"the scan in {where} was killed while carving, which cannot resume; start a new scan"
+        )
+    return options
+
+
+def resumed_options(settings: dict[str, Any], jobs: int | None) -> ScanOptions:
+    """The :class:`ScanOptions` a scan recorded (:func:`triage.provenance.record_setup`), field by
+    field; ``jobs`` and ``batch`` change only speed and are not taken from the case."""
+    scan, custody = settings["scan_options"], settings["custody_options"]
+    decode = dict(settings["decode_policy"])
+    decode["algorithms"] = tuple(decode["algorithms"])
+    try:
+        return ScanOptions(
+            jobs=jobs or default_jobs(),
+            media_only=scan["media_only"],
+            perceptual=scan["perceptual"],
+            hash_evidence=scan["hash_evidence"],
+            timeout=scan["timeout"],
+            min_rate=scan["min_rate"],
+            formats=tuple(scan["formats"]),
+            carve=scan["carve"],
+            archive_limits=ArchiveLimits(**scan["archive_limits"]),
+            decode_policy=DecodePolicy(**decode),
+            match_policy=MatchPolicy(**settings["match_policy"]),
+            thumbnails=custody["thumbnails"],
+            verify_after=custody["verify_after"],
+            sign_key=custody["sign_key"],
+        )
+    except (KeyError, TypeError) as e:
+        raise CaseError(f"the case's recorded settings cannot be read by this triage: {e}") from e
+
+
+def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:
+    """The same sets with the same roles; each set's SHA-256 must be the recorded one."""
+    specs: dict[str, str] = {}
+    for info in recorded:
+        path = info.index or info.path
+        if not Path(path).is_file():
+            raise HashSetError(f"hash set {path} is missing (the scan started with it)")
+        if info.index is None:
+            specs[path] = info.role
+        else:  # an index given as --ignore-set made all its sets ignore sets
+            roles = {i.role for i in recorded if i.index == info.index}
+            specs[path] = "ignore" if roles == {"ignore"} else "alert"
+    try:
+        index = open_match_index(list(specs.items()))
+    except TriageError as e:
+        raise HashSetError(f"hash sets cannot be loaded again: {e}") from e
+    now = {(i.path, i.index): i for i in index.infos}
+    for info in recorded:
+        again = now.get((info.path, info.index))
+        if again is None or again.sha256 != info.sha256 or again.role != info.role:
+            raise HashSetError(f"hash set {info.path} changed since the scan started")
+    return index
+
+
+def _reopen_evidence(item: dict[str, Any]) -> Evidence:
+    eid, source = item["id"], item["source"]
+    try:
+        ev = open_evidence(source, eid)
+    except TriageError as e:
+        raise EvidenceError(f"evidence {eid} cannot be opened again from {source}: {e}") from e
+    if (ev.info.kind, ev.info.size) != (item["kind"], item["size"]):
+        ev.close()
+        raise EvidenceError(
+            f"evidence {eid} at {source} is not the item the scan started with"
+            f" (now {ev.info.kind}, {ev.info.size} bytes; was {item['kind']}, {item['size']} bytes)"
+        )
+    return ev
+
+
+def _progress(store: CaseStore) -> Progress:
+    """Totals from the case, so the display and ETA count what the first run already did."""
+    summary = store.summary()
+    pending_bytes = sum(size for _, size, _ in store.pending_order())
+    return Progress(
+        stage="hashing",
+        files_total=summary["files"],
+        files_done=summary["files"] - summary["pending"],
+        bytes_total=summary["bytes"],
+        bytes_done=summary["bytes"] - pending_bytes,
+        matches=summary["matches"],
+        errors=summary["errors"],
+    )
