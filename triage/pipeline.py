@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from triage.case.store import CaseStore
@@ -87,6 +88,32 @@ def scan(
     return run_remaining(store, opened, index, options, progress, on_progress, media, started_clock)
 
 
+@dataclass
+class _Run:
+    """What every stage after listing works with, passed as one value instead of seven."""
+
+    store: CaseStore
+    opened: Sequence[Evidence]
+    index: MatchIndex
+    options: ScanOptions
+    progress: Progress
+    on_progress: ProgressFn | None
+    media: Sequence[Evidence]  # evidence whose whole-image hash is still to be computed
+
+    def tick(self, stage: str | None = None) -> None:
+        if stage is not None:
+            self.progress.stage = stage
+        if self.on_progress:
+            self.on_progress(self.progress)
+
+    def found(self, rows: Sequence[tuple[int, FileHashes, Sequence[Match]]]) -> None:
+        """Count entries discovered while hashing (archive members, carved pictures)."""
+        self.progress.files_total += len(rows)
+        self.progress.files_done += len(rows)
+        self.progress.matches += sum(len(m) for _, _, m in rows)
+        self.progress.errors += sum(h.error is not None for _, h, _ in rows)
+
+
 def run_remaining(
     store: CaseStore,
     opened: Sequence[Evidence],
@@ -100,9 +127,10 @@ def run_remaining(
     """Everything after listing, shared by a new scan and a resumed one (:mod:`triage.resume`):
     hash the pending entries (and the ``media`` whose image hash is still missing), custody
     stages, finish, reports and manifest. Closes ``store``."""
+    run = _Run(store, opened, index, options, progress, on_progress, media)
     try:
-        _hash_and_match(store, opened, index, options, progress, on_progress, media)
-        _after_hashing(store, opened, options, progress, on_progress)
+        _hash_and_match(run)
+        _after_hashing(run)
         finished = now_utc()
         store.stage("scan", store.started_at, finished)
         store.finish(finished)
@@ -195,17 +223,10 @@ def _jobs(
             yield WorkItem(("entry", entry_id, entry.size), job, timeout)
 
 
-def _hash_and_match(
-    store: CaseStore,
-    opened: Sequence[Evidence],
-    index: MatchIndex,
-    options: ScanOptions,
-    progress: Progress,
-    on_progress: ProgressFn | None,
-    media: Sequence[Evidence],
-) -> None:
+def _hash_and_match(run: _Run) -> None:
+    store = run.store
     name, started = stage_name(store, "hashing"), now_utc()
-    progress.stage = "hashing"
+    run.tick("hashing")
     results: list[tuple[int, FileHashes, Sequence[Match]]] = []
     # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
     # idles at the end while another finishes one big video (longest-processing-time rule).
@@ -218,36 +239,29 @@ def _hash_and_match(
     order = store.pending_order()
     to_read = [i for i, _size, flags in order if not unread & set(flags)]
     results.extend((i, FileHashes(size_read=0), ()) for i, _size, flags in order if unread & set(flags))
-    progress.files_done += len(results)
-    carving = carve_items(store, opened, options) if options.carve else []
+    run.progress.files_done += len(results)
+    carving = carve_items(store, run.opened, run.options) if run.options.carve else []
     try:
-        _collect(store, opened, index, options, progress, on_progress, to_read, carving, results, media)
+        _collect(run, to_read, carving, results)
     finally:
         store.record_results(results)  # what finished is kept, Ctrl-C or not
     store.stage(name, started, now_utc())
-    progress.stage = "reporting"
-    if on_progress:
-        on_progress(progress)
+    run.tick("reporting")
 
 
 def _collect(
-    store: CaseStore,
-    opened: Sequence[Evidence],
-    index: MatchIndex,
-    options: ScanOptions,
-    progress: Progress,
-    on_progress: ProgressFn | None,
+    run: _Run,
     to_read: list[int],
     carving: list[WorkItem],
     results: list[tuple[int, FileHashes, Sequence[Match]]],
-    media: Sequence[Evidence],
 ) -> None:
     """Take results from the workers as they come; commit a batch every few hundred or 2 s."""
-    stored = {ev.info.evidence_id: ev.info for ev in opened}
+    store, options, index, progress = run.store, run.options, run.index, run.progress
+    stored = {ev.info.evidence_id: ev for ev in run.opened}
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(store, to_read, media, options, carving), options.jobs):
+    for key, value in run_pool(process, _jobs(store, to_read, run.media, options, carving), options.jobs):
         if key[0] == "medium":
-            record_medium(store, stored[key[1]], value)
+            record_medium(store, stored[key[1]].info, value)
             continue
         if key[0] == "carve":
             _, eid, volume, _size = key
@@ -256,12 +270,9 @@ def _collect(
                 store.record_error(None, eid, f"carving {where} failed: {value.message}")
                 progress.errors += 1
                 continue
-            spec = next(ev.spec for ev in opened if ev.info.evidence_id == eid)
-            found = record_carved(store, spec, eid, volume, value, index, options.match_policy)
+            found = record_carved(store, stored[eid].spec, eid, volume, value, index, options.match_policy)
             results.extend(found)
-            progress.files_total += len(found)
-            progress.files_done += len(found)
-            progress.matches += sum(len(m) for _, _, m in found)
+            run.found(found)
             continue
         _, entry_id, size = key
         if isinstance(value, WorkerFailure):
@@ -272,10 +283,7 @@ def _collect(
             parent = store.entries_by_id([entry_id])[0][1]
             inner = record_children(store, parent, value, index, options.match_policy)
             results.extend(inner)
-            progress.files_total += len(inner)
-            progress.files_done += len(inner)
-            progress.matches += sum(len(m) for _, _, m in inner)
-            progress.errors += sum(h.error is not None for _, h, _ in inner)
+            run.found(inner)
         progress.files_done += 1
         progress.bytes_done += size
         progress.matches += len(matches)
@@ -285,38 +293,27 @@ def _collect(
             store.record_results(results)
             results.clear()
             last_commit = now
-        if on_progress:
-            on_progress(progress)
+        run.tick()
 
 
-def _after_hashing(
-    store: CaseStore,
-    opened: Sequence[Evidence],
-    options: ScanOptions,
-    progress: Progress,
-    on_progress: ProgressFn | None,
-) -> None:
+def _after_hashing(run: _Run) -> None:
     """Custody stages that need the hashing done: thumbnails of matches, evidence hashed again."""
+    store, options, progress = run.store, run.options, run.progress
     name, started = stage_name(store, "thumbnails"), now_utc()
-    progress.stage = "thumbnails"
-    if on_progress:
-        on_progress(progress)
+    run.tick("thumbnails")
     make_thumbnails(
         store, options.thumbnails, options.decode_policy, jobs=options.jobs, timeout=options.timeout
     )
     store.stage(name, started, now_utc())
     if options.verify_after and options.hash_evidence:
-        progress.stage = "verifying evidence"
-        if on_progress:
-            on_progress(progress)
-        total = sum(ev.info.size for ev in opened if ev.info.kind != "folder")
+        run.tick("verifying evidence")
+        total = sum(ev.info.size for ev in run.opened if ev.info.kind != "folder")
         finished: dict[str, int] = {}
 
         def on_bytes(eid: str, done: int, size: int) -> None:
             finished[eid] = done
             progress.read_done, progress.read_total, progress.read_label = sum(finished.values()), total, eid
-            if on_progress:
-                on_progress(progress)
+            run.tick()
 
-        verify_after(store, opened, on_bytes=on_bytes)
+        verify_after(store, run.opened, on_bytes=on_bytes)
     progress.stage = "reporting"
