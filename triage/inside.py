@@ -17,9 +17,9 @@ from typing import Any
 from triage.case.store import CaseStore
 from triage.evidence.carve import MAX_CARVE
 from triage.evidence.unalloc import carve_areas
+from triage.jobs import CarveJob, CarveResult
 from triage.locator import Carved, Location, member_name
 from triage.records import Entry, EntryRef, FileHashes, Match, MatchPolicy
-from triage.worker import CarveJob, CarveResult
 from triage.workers import WorkItem
 
 #: Bytes of unallocated space searched for headers per piece, and per work item.

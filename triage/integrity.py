@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from triage.case.store import CaseStore
 from triage.errors import TriageError
 from triage.evidence import Evidence
+from triage.jobs import MediumHashes
 from triage.records import EvidenceInfo
 from triage.timeutil import now_utc
-from triage.worker import MediumHashes, hash_medium
 from triage.workers import WorkerFailure
 
 
@@ -32,6 +32,8 @@ def verify_after(
     can show a long read's progress (the scan's own image hash runs in a worker beside the file
     hashing). The digests are computed exactly as the worker's :class:`MediumJob` does.
     """
+    from triage.worker import hash_medium  # the worker's own digest loop, imported when needed
+
     started = now_utc()
     first = {e["id"]: e for e in store.evidence()}
     results: dict[str, dict[str, object]] = {}

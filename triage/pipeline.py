@@ -26,6 +26,7 @@ from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
 from triage.inside import carve_items, record_carved, record_children
 from triage.integrity import record_medium, verify_after
+from triage.jobs import HashJob, MediumJob, run_job
 from triage.locator import valid_evidence_id
 from triage.options import Progress, ProgressFn, ScanOptions, ScanResult
 from triage.preflight import check_case_dir, check_case_info
@@ -34,7 +35,6 @@ from triage.records import CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.thumbnails import make_thumbnails
 from triage.timeutil import now_utc
-from triage.worker import HashJob, MediumJob, process
 from triage.workers import WorkerFailure, WorkItem, run_pool, warm_up
 
 __all__ = ["Progress", "ProgressFn", "ScanOptions", "ScanResult", "run_remaining", "scan"]
@@ -259,7 +259,7 @@ def _collect(
     store, options, index, progress = run.store, run.options, run.index, run.progress
     stored = {ev.info.evidence_id: ev for ev in run.opened}
     last_commit = time.monotonic()
-    for key, value in run_pool(process, _jobs(store, to_read, run.media, options, carving), options.jobs):
+    for key, value in run_pool(run_job, _jobs(store, to_read, run.media, options, carving), options.jobs):
         if key[0] == "medium":
             record_medium(store, stored[key[1]].info, value)
             continue

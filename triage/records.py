@@ -235,6 +235,23 @@ class ArchiveLimits:
 
 # --------------------------------------------------------------------------- hash sets, matches
 
+#: ``compute_dihedral``'s order, named by the file's relation to the known picture.
+DIHEDRAL_NAMES: tuple[str, ...] = (
+    "original",  # identity
+    "rot270",  # pdqhash turned the file 90 ccw: the file is the known turned 270 ccw
+    "rot180",
+    "rot90",  # pdqhash turned the file 270 ccw: the file is the known turned 90 ccw
+    "flip",  # upside down (top-bottom mirror)
+    "mirror",  # left-right mirror
+    "transpose",  # mirror across the main diagonal
+    "transverse",  # mirror across the other diagonal
+)
+#: Transform name of a match on the letterbox-cropped hash.
+CROPPED = "cropped"
+#: Every value ``Match.transform`` can take for a picture match.
+TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED)
+
+
 HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash", "dhash", "ahash", "whash"]
 EXACT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
 PERCEPTUAL_ALGORITHMS: tuple[str, ...] = ("pdq", "phash", "dhash", "ahash", "whash")

@@ -26,15 +26,16 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from PIL import Image, ImageFilter, ImageOps
+from typing import TYPE_CHECKING, Any
 
 from triage.case.store import CaseStore
 from triage.errors import UsageError
 from triage.evidence import read_entry
 from triage.records import DecodePolicy, Entry
 from triage.workers import WorkerFailure, WorkItem, run_pool
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 POLICIES: tuple[str, ...] = ("none", "blurred", "clear")
 SIZE = 160
@@ -54,6 +55,8 @@ def check_policy(policy: str) -> str:
 
 def thumbnail(data: bytes, policy: str, decode: DecodePolicy = _DEFAULT_DECODE) -> tuple[int, int, bytes]:
     """``(width, height, JPEG bytes)`` of one picture under ``policy`` (``blurred`` or ``clear``)."""
+    from PIL import Image, ImageOps  # in the worker only: the parent never decodes a picture
+
     with Image.open(io.BytesIO(data)) as im:
         if im.width * im.height > decode.max_pixels:
             raise ValueError(f"{im.width}x{im.height} pixels is over the decode limit")
@@ -63,6 +66,8 @@ def thumbnail(data: bytes, policy: str, decode: DecodePolicy = _DEFAULT_DECODE) 
 
 def _encode(im: Image.Image, policy: str) -> tuple[int, int, bytes]:
     """Shrink ``im`` to :data:`SIZE`, greyscale and blur it for ``blurred``; JPEG bytes."""
+    from PIL import ImageFilter, ImageOps
+
     im.thumbnail((SIZE, SIZE))
     if policy == "blurred":
         im = ImageOps.grayscale(im).filter(ImageFilter.GaussianBlur(BLUR_RADIUS))
@@ -143,6 +148,7 @@ def video_frame_thumbnails(
     again from the evidence; frames that cannot be read are left out. Raises when the video
     cannot be read or opened at all."""
     import cv2  # OpenCV only when a matched video needs it
+    from PIL import Image
 
     from triage.hashing.video import _open
 
@@ -213,7 +219,10 @@ def make_thumbnails(
         budget -= len(chosen)
         job = ThumbJob(entry, store.sha256_of(entry_id), policy, decode, chosen)
         items.append(WorkItem(("video", entry_id), job, timeout + entry.size / 2_000_000))
-    for (kind, entry_id), made in run_pool(render_job, items, max(1, min(jobs, len(items) or 1))):
+    if not items:  # nothing matched: no worker to start
+        store.audit("thumbnails stored", policy=policy, **counts)
+        return counts
+    for (kind, entry_id), made in run_pool(render_job, items, max(1, min(jobs, len(items)))):
         if kind == "picture":
             if isinstance(made, WorkerFailure) or not made:
                 counts["failed"] += 1

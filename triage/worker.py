@@ -1,5 +1,7 @@
 """What a worker process does with one work item: read bytes from the evidence and hash them.
 
+The work items themselves are in :mod:`triage.jobs` (light to import in the parent).
+
 Work items are addresses (:class:`~triage.records.EntryRef`, :class:`~triage.records.SourceSpec`),
 never handles: ``triage.evidence`` opens each source once per worker and keeps it, so the same
 items could be sent to another machine later. This module is preloaded by the pool's fork
@@ -12,7 +14,6 @@ import dataclasses
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from triage.errors import TriageError
 from triage.evidence import iter_medium, read_entry
@@ -22,64 +23,8 @@ from triage.evidence.reader import read_range
 from triage.hashing.crypto import MultiDigest
 from triage.hashing.decode import PictureDecodeError, decode_picture
 from triage.hashing.file import hash_chunks
-from triage.locator import Volume
-from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, FileHashes, SourceSpec
-
-
-@dataclass(frozen=True)
-class HashJob:
-    """Hash one entry (digests, media type, perceptual hashes)."""
-
-    ref: EntryRef
-    media_only: bool
-    perceptual: bool
-    policy: DecodePolicy
-    #: Look inside (archives, embedded pictures) under these limits; None: never.
-    limits: ArchiveLimits | None = None
-    #: Wall time the parent grants the whole job (its work item's timeout), if known: expansion
-    #: stops early enough that the entry's own hashes and the children so far come back
-    #: instead of the worker being stopped with nothing.
-    seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class CarveJob:
-    """Carve pictures from byte runs of one area (a file system's unallocated space, or disk
-    space outside partitions). ``pieces`` are ``(offset, length, readable)``: candidates start in
-    ``[offset, offset+length)``, and up to ``readable`` bytes from ``offset`` may be read to
-    finish one (the rest of the same contiguous run)."""
-
-    spec: SourceSpec
-    volume: Volume | None
-    pieces: tuple[tuple[int, int, int], ...]
-    perceptual: bool
-    policy: DecodePolicy
-    #: Bytes of the same run before the first piece, searched only for a picture that starts
-    #: there (carved by the previous item) and ends inside this item: nothing inside it is
-    #: carved again. Pieces of one item are contiguous or start a new run, so later pieces
-    #: need no look-back: the end of the last picture carved carries over.
-    behind: int = 0
-
-
-@dataclass(frozen=True)
-class CarveResult:
-    scanned: int  # bytes searched for headers
-    carved: tuple[CarvedFile, ...]
-
-
-@dataclass(frozen=True)
-class MediumJob:
-    """Hash a whole evidence medium (the image's own MD5/SHA-1/SHA-256)."""
-
-    spec: SourceSpec
-
-
-@dataclass(frozen=True)
-class MediumHashes:
-    size: int
-    md5: str
-    sha1: str
-    sha256: str
+from triage.jobs import CarveJob, CarveResult, HashJob, MediumHashes, MediumJob
+from triage.records import CarvedFile, DecodePolicy, FileHashes, SourceSpec
 
 
 def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | CarveResult:

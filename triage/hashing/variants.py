@@ -23,23 +23,9 @@ import pdqhash
 from PIL import Image
 
 from triage.hashing.perceptual import image_hash, pdq_hash, pdq_pixels
-from triage.records import DecodePolicy
+from triage.records import CROPPED, DIHEDRAL_NAMES, TRANSFORMS, DecodePolicy
 
-#: ``compute_dihedral``'s order, named by the file's relation to the known picture.
-DIHEDRAL_NAMES: tuple[str, ...] = (
-    "original",  # identity
-    "rot270",  # pdqhash turned the file 90 ccw: the file is the known turned 270 ccw
-    "rot180",
-    "rot90",  # pdqhash turned the file 270 ccw: the file is the known turned 90 ccw
-    "flip",  # upside down (top-bottom mirror)
-    "mirror",  # left-right mirror
-    "transpose",  # mirror across the main diagonal
-    "transverse",  # mirror across the other diagonal
-)
-#: Transform name of a match on the letterbox-cropped hash.
-CROPPED = "cropped"
-#: Every value ``Match.transform`` can take for a picture match.
-TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED)
+__all__ = ["CROPPED", "DIHEDRAL_NAMES", "TRANSFORMS", "find_border", "pdq_dihedral", "picture_hashes"]
 
 #: Luma levels a border pixel may differ from its side's colour (JPEG rings near edges).
 BORDER_TOLERANCE = 16

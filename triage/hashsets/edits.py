@@ -18,9 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from triage.hashing.variants import TRANSFORMS
 from triage.hashing.video_match import match_video, nearest, pack
-from triage.records import FileHashes, FrameHash, Match, MatchPolicy, VideoMatchInfo
+from triage.records import TRANSFORMS, FileHashes, FrameHash, Match, MatchPolicy, VideoMatchInfo
 
 #: A part's perceptual search: (algorithm, hex value, radius) -> matches.
 Near = Callable[[str, str, int], list[Match]]

@@ -1,0 +1,78 @@
+"""Work items sent to worker processes: plain, picklable addresses and settings.
+
+They live apart from :mod:`triage.worker` so the parent process can build them without importing
+what the workers need (Pillow, imagehash, py7zr...): the parent's start-up stays short, and the
+workers' fork server imports those once. :func:`run_job` is the pool's worker function; it
+imports the worker on first use, which in a worker is already done by the fork server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from triage.locator import Volume
+from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, SourceSpec
+
+
+@dataclass(frozen=True)
+class HashJob:
+    """Hash one entry (digests, media type, perceptual hashes)."""
+
+    ref: EntryRef
+    media_only: bool
+    perceptual: bool
+    policy: DecodePolicy
+    #: Look inside (archives, embedded pictures) under these limits; None: never.
+    limits: ArchiveLimits | None = None
+    #: Wall time the parent grants the whole job (its work item's timeout), if known: expansion
+    #: stops early enough that the entry's own hashes and the children so far come back
+    #: instead of the worker being stopped with nothing.
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CarveJob:
+    """Carve pictures from byte runs of one area (a file system's unallocated space, or disk
+    space outside partitions). ``pieces`` are ``(offset, length, readable)``: candidates start in
+    ``[offset, offset+length)``, and up to ``readable`` bytes from ``offset`` may be read to
+    finish one (the rest of the same contiguous run)."""
+
+    spec: SourceSpec
+    volume: Volume | None
+    pieces: tuple[tuple[int, int, int], ...]
+    perceptual: bool
+    policy: DecodePolicy
+    #: Bytes of the same run before the first piece, searched only for a picture that starts
+    #: there (carved by the previous item) and ends inside this item: nothing inside it is
+    #: carved again. Pieces of one item are contiguous or start a new run, so later pieces
+    #: need no look-back: the end of the last picture carved carries over.
+    behind: int = 0
+
+
+@dataclass(frozen=True)
+class CarveResult:
+    scanned: int  # bytes searched for headers
+    carved: tuple[CarvedFile, ...]
+
+
+@dataclass(frozen=True)
+class MediumJob:
+    """Hash a whole evidence medium (the image's own MD5/SHA-1/SHA-256)."""
+
+    spec: SourceSpec
+
+
+@dataclass(frozen=True)
+class MediumHashes:
+    size: int
+    md5: str
+    sha1: str
+    sha256: str
+
+
+def run_job(job: Any) -> Any:
+    """The pool's worker function (see :func:`triage.worker.process`)."""
+    from triage.worker import process
+
+    return process(job)
