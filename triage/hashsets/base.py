@@ -8,6 +8,7 @@ the file's SHA-256 or count entries: :func:`triage.hashsets.load_hashset` does t
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -166,3 +167,21 @@ def first_line_has_hash(sniff: Sniff, line: re.Pattern[str], group: int = 2) -> 
     declared = sniff.directives.algorithm
     digits = len(m.group(group))
     return digits == HEX_DIGITS[declared] if declared else digits in BY_LENGTH
+
+
+def csv_cells(text: str) -> list[str]:
+    """One CSV line's cells (quoted fields as the NSRL and HashKeeper files write them)."""
+    return next(csv.reader([text]))
+
+
+def csv_row(source: Source, number: int, text: str, width: int) -> list[str]:
+    """A data row that must have ``width`` cells, as its header says; errors name the line."""
+    try:
+        cells = csv_cells(text)
+    except csv.Error as e:
+        raise fail(source, number, f"not valid CSV: {e}: {shorten(text)}") from e
+    if len(cells) != width:
+        raise fail(
+            source, number, f"expected {width} fields as in the header, found {len(cells)}: {shorten(text)}"
+        )
+    return cells

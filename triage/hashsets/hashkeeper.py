@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from triage.hashsets.base import Sniff, fail, hex_value, normalise, shorten
+from triage.hashsets.base import Sniff, csv_cells, csv_row, fail, hex_value, normalise, shorten
 from triage.hashsets.source import Source
 from triage.records import KnownHash
 
@@ -20,13 +20,9 @@ HSH_START = ("fileid", "hashsetid", "filename", "directory", "hash")
 HKE_START = ("hashsetid", "name", "vendor", "package")
 
 
-def _cells(text: str) -> list[str]:
-    return next(csv.reader([text]))
-
-
 def _header(text: str) -> tuple[str, ...]:
     try:
-        return tuple(normalise(c) for c in _cells(text))
+        return tuple(normalise(c) for c in csv_cells(text))
     except csv.Error:
         return ()
 
@@ -53,20 +49,14 @@ class HashKeeperReader:
                 )
             if header[: len(HSH_START)] != HSH_START:
                 raise fail(source, number, f"expected the HashKeeper .hsh header, found {shorten(text)}")
-            names = tuple(c.strip() for c in _cells(text))
+            names = tuple(c.strip() for c in csv_cells(text))
             break
         else:
             return
         category = source.directives.category
         others = [i for i, n in enumerate(header) if n not in ("fileid", "filename", "directory", "hash")]
         for number, text in lines:
-            try:
-                cells = _cells(text)
-            except csv.Error as e:
-                raise fail(source, number, f"not valid CSV: {e}: {shorten(text)}") from e
-            if len(cells) != len(names):
-                found = f"found {len(cells)}: {shorten(text)}"
-                raise fail(source, number, f"expected {len(names)} fields as in the header, {found}")
+            cells = csv_row(source, number, text, len(names))
             _, value = hex_value(source, number, cells[4].strip(), "md5", names[4])
             directory, file_name = cells[3].strip(), cells[2].strip()
             name = f"{directory.rstrip(chr(92))}\\{file_name}" if directory else file_name

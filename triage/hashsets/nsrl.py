@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from triage.hashsets.base import Sniff, fail, hex_value, normalise, shorten
+from triage.hashsets.base import Sniff, csv_cells, csv_row, fail, hex_value, normalise, shorten
 from triage.hashsets.source import Source
 from triage.records import KnownHash
 
@@ -28,13 +28,9 @@ _LABELS = ("FileSize", "ProductCode", "OpSystemCode", "SpecialCode", "CRC32")
 _ZERO_MD4 = "0" * 32
 
 
-def _cells(text: str) -> list[str]:
-    return next(csv.reader([text]))
-
-
 def _layout(text: str) -> tuple[str, ...] | None:
     try:
-        names = tuple(normalise(c) for c in _cells(text))
+        names = tuple(normalise(c) for c in csv_cells(text))
     except csv.Error:
         return None
     return names if names in LAYOUTS else None
@@ -61,13 +57,7 @@ class NsrlReader:
         md4 = layout.index("md4") if "md4" in layout else None
         category = source.directives.category or CATEGORY
         for number, text in lines:
-            try:
-                cells = _cells(text)
-            except csv.Error as e:
-                raise fail(source, number, f"not valid CSV: {e}: {shorten(text)}") from e
-            if len(cells) != len(layout):
-                found = f"found {len(cells)}: {shorten(text)}"
-                raise fail(source, number, f"expected {len(layout)} fields as in the header, {found}")
+            cells = csv_row(source, number, text, len(layout))
             labels = [(n, cells[index[normalise(n)]]) for n in _LABELS if cells[index[normalise(n)]]]
             if md4 is not None and cells[md4] and cells[md4] != _ZERO_MD4:
                 labels.append(("MD4", cells[md4].lower()))
