@@ -3,8 +3,9 @@ partition, as absolute byte ranges in the medium.
 
 pytsk3 has no block walk, so allocation is read from each file system's own map: the FAT
 (cluster entry 0 = free), NTFS's ``$Bitmap`` (one bit per cluster), ext2/3/4's per-group block
-bitmaps and exFAT's Allocation Bitmap. Other file systems
-(HFS+, APFS) are not carved yet; :func:`carve_areas` says so in its notes, so the case records
+bitmaps, exFAT's Allocation Bitmap, HFS+'s allocation file (:mod:`.freespace_hfs`) and the APFS
+container's space manager (:mod:`.freespace_apfs`; container-wide, as APFS volumes share it).
+Any other file system is not carved; :func:`carve_areas` says so in its notes, so the case records
 what was not done. Partition-table gaps (slots labelled ``unalloc``) are carved whole.
 """
 
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 import pytsk3
 
 from triage.evidence import disk
+from triage.evidence.freespace_apfs import apfs_runs
+from triage.evidence.freespace_hfs import hfs_runs
 from triage.evidence.volumes import open_fs
 from triage.locator import Volume
 from triage.records import SourceSpec, VolumeInfo
@@ -258,6 +261,8 @@ _READERS: dict[str, Callable[[pytsk3.Img_Info, int], list[Run]]] = {
     "fat32": lambda img, offset: _fat_runs(img, offset, 32),
     **dict.fromkeys(("ext2", "ext3", "ext4"), _ext_runs),  # one layout, features read from the superblock
     "exfat": _exfat_runs,
+    "hfs": hfs_runs,  # TSK's name for HFS+/HFSX
+    "apfs": apfs_runs,
 }
 
 
@@ -265,6 +270,7 @@ def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[C
     """What to carve on one disk image, and notes on what could not be carved."""
     areas: list[CarveArea] = []
     notes: list[str] = []
+    done: set[tuple[str, int]] = set()
     img = disk.open_image(spec)
     try:
         for v in volumes:
@@ -273,6 +279,9 @@ def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[C
                 continue
             if v.fs_type is None or v.label in ("meta",):
                 continue
+            if (v.fs_type, v.offset) in done:
+                continue  # an APFS container's volumes share its free space: carved once, as the container
+            done.add((v.fs_type, v.offset))
             volume = Volume(v.label, v.offset, v.fs_type)
             reader = _READERS.get(v.fs_type)
             if reader is None:
