@@ -98,3 +98,10 @@ def test_occurrences_are_distinct_from_every_real_name():
 def test_a_malformed_member_occurrence_is_a_usage_error(tail):
     with pytest.raises(UsageError):
         Location.parse("EV1/a.zip" + tail)
+
+
+def test_quote_class_agrees_with_the_rule_on_every_code_point():
+    """quote_path's one-regex fast path escapes exactly the characters _needs_quote names."""
+    from triage.locator import _QUOTED, _needs_quote
+
+    assert [o for o in range(0x110000) if bool(_QUOTED.fullmatch(chr(o))) != _needs_quote(chr(o))] == []

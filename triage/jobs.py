@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.locator import Volume
-from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, SourceSpec
+from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, FileHashes, SourceSpec
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,22 @@ class HashJob:
     #: stops early enough that the entry's own hashes and the children so far come back
     #: instead of the worker being stopped with nothing.
     seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class HashBatch:
+    """Several small files in one item (see :mod:`triage.feed`); answered by a :class:`BatchResult`."""
+
+    jobs: tuple[HashJob, ...]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One :class:`~triage.records.FileHashes` per job of a :class:`HashBatch`, in order, and the
+    seconds the batch took (the parent sizes later batches by it)."""
+
+    results: tuple[FileHashes, ...]
+    seconds: float
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ class ScanOptions:
     hash_evidence: bool = True
     timeout: float = 120.0  # seconds per file, plus size / min_rate
     min_rate: float = 2_000_000.0  # bytes/s a worker is always granted on top of the timeout
-    batch: int = 500  # results per database transaction
+    #: Results per database transaction at most; a transaction also ends after 2 s. Each commit
+    #: syncs to disk (~17 ms), so small files would spend more time committing than hashing.
+    batch: int = 5000
     decode_policy: DecodePolicy = field(default_factory=DecodePolicy)
     match_policy: MatchPolicy = field(default_factory=MatchPolicy)
     formats: tuple[str, ...] = ("json", "html")

@@ -23,12 +23,18 @@ from triage.evidence.reader import read_range
 from triage.hashing.crypto import MultiDigest
 from triage.hashing.decode import PictureDecodeError, decode_picture
 from triage.hashing.file import hash_chunks
-from triage.jobs import CarveJob, CarveResult, HashJob, MediumHashes, MediumJob
+from triage.jobs import BatchResult, CarveJob, CarveResult, HashBatch, HashJob, MediumHashes, MediumJob
 from triage.records import CarvedFile, DecodePolicy, FileHashes, SourceSpec
 
 
-def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | CarveResult:
+def process(
+    job: HashJob | HashBatch | MediumJob | CarveJob,
+) -> FileHashes | BatchResult | MediumHashes | CarveResult:
     """Run one job. A read error becomes a per-file error in the result, never an exception."""
+    if isinstance(job, HashBatch):
+        started = time.monotonic()
+        results = tuple(_one_of_batch(j) for j in job.jobs)
+        return BatchResult(results, time.monotonic() - started)
     if isinstance(job, MediumJob):
         return hash_medium(job.spec)
     if isinstance(job, CarveJob):
@@ -77,6 +83,17 @@ def process(job: HashJob | MediumJob | CarveJob) -> FileHashes | MediumHashes | 
             return hashes
         children, error = expand(spool, spool.tell(), hasher, job.limits, _deadline(started, job.seconds))
         return dataclasses.replace(hashes, children=children, error=hashes.error or error)
+
+
+def _one_of_batch(job: HashJob) -> FileHashes:
+    """One file of a batch: an unexpected exception is that file's error (worded as the pool words
+    one that ends an item), not the batch's."""
+    try:
+        result = process(job)
+    except Exception as e:
+        return FileHashes(size_read=0, error=" ".join(f"{type(e).__name__}: {e}".split())[:500])
+    assert isinstance(result, FileHashes)
+    return result
 
 
 def _deadline(started: float, seconds: float | None) -> float | None:

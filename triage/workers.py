@@ -134,6 +134,8 @@ def warm_up() -> None:
 
 def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[Any, Any]]:
     """Run ``fn`` over ``items`` in ``jobs`` processes; yield ``(key, result)`` as they finish.
+    ``items`` is asked for its next item whenever a worker is free, until every worker is idle
+    and it has none.
 
     ``result`` is a :class:`WorkerFailure` for an item that raised, crashed its worker or timed
     out. Order of results is completion order. Closing the generator stops every worker.
@@ -141,17 +143,15 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
     ctx = _context()
     source = iter(items)
     workers = [_Worker(ctx, fn) for _ in range(max(1, jobs))]
-    exhausted = False
     stillborn = 0  # workers in a row that died before finishing any item
     try:
         while True:
             for w in workers:
-                if w.item is None and not exhausted:
-                    nxt = next(source, None)
-                    if nxt is None:
-                        exhausted = True
-                    else:
-                        w.assign(nxt)
+                # Asked again after every result, even once it ran out: a source may hold new
+                # items after the caller saw a result (a failed batch sent again file by file).
+                nxt = next(source, None) if w.item is None else None
+                if nxt is not None:
+                    w.assign(nxt)
             busy = [w for w in workers if w.item is not None]
             if not busy:
                 return

@@ -260,6 +260,7 @@ KILLED_WRITER = textwrap.dedent(
 
     case = CaseInfo("K-1", "Ex")
     store = CaseStore.create(Path(sys.argv[1]), case, command_line=["x"], tool={"version": "0"})
+    store._conn.execute("PRAGMA cache_size = -2000")  # small cache: the batch spills into the file
     store.add_evidence(EvidenceInfo("EV1", "/e", "folder", 0))
     store.add_entries([entry(i) for i in range(100)])
     store.add_entries(StallingBatch())

@@ -24,7 +24,7 @@ SELECT id, evidence_id, location, path, size, deleted, flags, inode, mtime, atim
        (SELECT COUNT(*) FROM frames WHERE entry = entries.id) AS frames,
        (id IN (SELECT entry FROM matches WHERE role = 'ignore')
         AND id NOT IN (SELECT entry FROM matches WHERE role = 'alert')) AS known_good
-FROM entries ORDER BY location, id
+FROM entries {where} ORDER BY location, id
 """
 
 # Files matched by an alert set are for review; their matches are listed with every role, so a
@@ -161,9 +161,12 @@ class CaseReader:
             for r in rows
         ]
 
-    def iter_files(self) -> Iterator[dict[str, Any]]:
-        """Every entry, ordered by location. ``path`` is the exact name (may hold lone surrogates)."""
-        for r in self._conn.execute(_FILES_SQL):
+    def iter_files(self, *, with_matches_only: bool = False) -> Iterator[dict[str, Any]]:
+        """Every entry, ordered by location. ``path`` is the exact name (may hold lone surrogates).
+        ``with_matches_only``: just the entries with at least one match row (the HTML and PDF
+        reports detail only those; reading every row to drop most costs seconds per 100,000)."""
+        where = "WHERE id IN (SELECT entry FROM matches)" if with_matches_only else ""
+        for r in self._conn.execute(_FILES_SQL.format(where=where)):
             row = dict(r)
             row["entry_id"] = row.pop("id")
             row["path"] = from_db(row["path"])

@@ -120,9 +120,10 @@ CREATE TABLE entries (
     whash       TEXT
 );
 CREATE INDEX entries_location ON entries (location);
-CREATE INDEX entries_sha256 ON entries (sha256);
-CREATE INDEX entries_md5 ON entries (md5);
 CREATE INDEX entries_state ON entries (state);
+-- entries_sha256 and entries_md5 (for examiners who query the database by hash) are made when
+-- the scan finishes (CaseStore.finish): one sorted build is much faster than keeping them up to
+-- date through 100,000s of result updates in random hash order.
 
 CREATE TABLE matches (
     id             INTEGER PRIMARY KEY,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from triage.reports.html_report import visible
 from triage.reports.json_report import CHUNK, FILE_FIELDS, MATCH_FIELDS, iter_match_rows
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark: Excel reads the file as UTF-8 only with it
 
 
@@ -29,12 +31,17 @@ def cell(value: Any) -> str:
     """One value as an inert spreadsheet cell."""
     if value is None:
         return ""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)  # numbers stay numbers (sizes are never negative)
+    if kind is str and value.isalnum() and value.isascii():
+        return value  # hashes, types, states: nothing to neutralise or escape
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
     if isinstance(value, int | float):
-        return str(value)  # numbers stay numbers (sizes are never negative)
+        return str(value)
     text = str(value)
     if text.startswith(_FORMULA_START):
         text = "'" + text
@@ -48,8 +55,11 @@ def _table(fields: tuple[str, ...], rows: Iterable[dict[str, Any]]) -> Iterator[
     yield BOM
     writer.writerow(fields)
     for row in rows:
-        safe = safe_value({f: row.get(f) for f in fields})
-        writer.writerow([cell(safe[f]) for f in fields])
+        cells = [cell(row.get(f)) for f in fields]
+        if _SURROGATE.search("".join(cells)):  # rare: a name that is not valid Unicode
+            safe = safe_value({f: row.get(f) for f in fields})
+            cells = [cell(safe[f]) for f in fields]
+        writer.writerow(cells)
         if out.tell() >= CHUNK:
             yield out.getvalue().encode("utf-8")
             out.seek(0)

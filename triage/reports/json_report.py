@@ -16,6 +16,7 @@ builds, for the HTML and PDF reports).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -153,7 +154,8 @@ def build_report(store: CaseStore, *, matched_files_only: bool = False) -> dict[
     if matched_files_only:
         sections["matches"] = list(sections["matches"])
         matched = {m["location"] for m in sections["matches"]}
-        sections["files"] = (f for f in sections["files"] if f["location"] in matched)
+        files = store.iter_files(with_matches_only=True)
+        sections["files"] = (_pick(f, FILE_FIELDS) for f in files if f["location"] in matched)
     report = {k: list(v) if isinstance(v, Iterator) else v for k, v in sections.items()}
     return safe_value(report)
 
@@ -169,15 +171,54 @@ def _dumps(value: Any, level: int) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
 
 
+def _encode(value: Any, level: int) -> str:
+    """``value`` exactly as ``json.dumps(value, indent=2, ensure_ascii=False)`` writes it
+    ``level`` steps deep. With ``indent`` set, json.dumps leaves its C encoder for a Python one
+    that costs ~50 us per file row; the rows are flat, so one pass here with the C string
+    escaper is ~5x faster. Anything but the plain JSON types goes to json.dumps itself."""
+    kind = type(value)
+    if kind is str:
+        return _escape(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    pad = "\n" + "  " * (level + 1)
+    if kind is dict and all(type(k) is str for k in value):
+        if not value:
+            return "{}"
+        body = ",".join(pad + _escape(k) + ": " + _encode(v, level + 1) for k, v in value.items())
+        return "{" + body + "\n" + "  " * level + "}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        return "[" + ",".join(pad + _encode(v, level + 1) for v in value) + "\n" + "  " * level + "]"
+    return _dumps(value, level)
+
+
+_escape = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C escaper, non-ASCII kept
+#: Lone surrogates: a name's undecodable bytes, which :func:`safe_value` renders as escapes.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _item(item: Any) -> str:
+    text = _encode(item, 2)
+    if _SURROGATE.search(text):  # rare: only names that are not valid Unicode
+        text = _encode(safe_value(item), 2)
+    return text
+
+
 def _array(items: Iterator[Any]) -> Iterator[str]:
     """A top-level member's array, one element at a time, in json.dumps' layout (``[]`` if empty)."""
     first = next(items, _NOTHING)
     if first is _NOTHING:
         yield "[]"
         return
-    yield "[\n    " + _dumps(safe_value(first), 2)
+    yield "[\n    " + _item(first)
     for item in items:
-        yield ",\n    " + _dumps(safe_value(item), 2)
+        yield ",\n    " + _item(item)
     yield "\n  ]"
 
 
