@@ -128,7 +128,8 @@ class DecodePolicy:
     exif_orientation: bool = True
     #: Perceptual hashes computed for pictures (any of pdq, phash, dhash, ahash, whash).
     algorithms: tuple[str, ...] = ("pdq", "phash")
-    dihedral: bool = True  # PDQ of the 8 rotations/mirrors too (pdqhash.compute_dihedral)
+    #: PDQ of the 8 rotations/mirrors too, as if the turned pixels were hashed (hashing/pdqnumpy.py).
+    dihedral: bool = True
     letterbox: bool = True  # PDQ of the picture with uniform borders removed, when it has any
     #: Videos: one frame hashed every this many seconds (None: every frame); 0 or no PDQ: none.
     video_every_seconds: float | None = 1.0

@@ -4,25 +4,32 @@ picture with uniform borders (letterbox, padding) removed, and imagehash's 64-bi
 Why variants on the *file* side: a known-hash set holds one PDQ per picture; a mirrored or
 rotated copy on the evidence hashes far from it (about 128 bits, like an unrelated picture).
 Hashing the file's 8 dihedral transforms and searching each one finds the copy whatever the set
-holds, and says which transform it was. ``pdqhash.compute_dihedral`` (Meta's C++) derives the 8
-from one DCT, as cheap as a single hash; its rotated variants land a few bits (up to ~20 on
-generated pictures) from hashing the turned pixels, because PDQ's downsampling windows are not
-symmetric. docs/matching.md measures what that costs in recall.
+holds, and says which transform it was.
+
+``pdqhash.compute_dihedral`` (Meta's C++) derives the 8 from one DCT, as cheap as a single hash,
+but its turned variants land up to ~20 bits from hashing the turned pixels, because PDQ's
+downsampling (box-filter windows, decimation, the squash of large pictures) is not symmetric; on
+flat drawings that cost recall (mirror 0.952, rotate 90 0.948 in benchmarks/robustness.py).
+Hashing the 7 turned copies with ``pdqhash.compute`` is exact but costs 7 more passes (+35 ms a
+picture). :mod:`triage.hashing.pdqnumpy` gets the same 7 hashes from the file's own pixels, as
+that downsampling is a fixed linear map per side length which turning only reverses or
+transposes (the bits of hashing the turned-back file, in ~2 ms). The ``original`` and the
+quality still come from ``pdqhash.compute``, so the plain hash stays Meta's bit for bit.
 
 Names say how the *file* shows the *known* picture ("the file is the known picture turned
-90 degrees counter-clockwise": ``rot90``, Pillow's ``Transpose.ROTATE_90``). ``compute_dihedral``
-returns hashes of the file transformed by T; the file is then the known picture transformed by
-T's inverse, so pdqhash's 90 and 270 swap here (checked on real pictures in
-tests/hashing/test_variants.py).
+90 degrees counter-clockwise": ``rot90``, Pillow's ``Transpose.ROTATE_90``): variant ``rot90`` is
+the hash of the file turned back 90 degrees clockwise. Their order is ``compute_dihedral``'s
+(:data:`DIHEDRAL_NAMES`), where pdqhash's 90 and 270 swap because it names the transform applied
+to the file (checked on real pictures in tests/hashing/test_variants.py and test_pdq_turned.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pdqhash
 from PIL import Image
 
-from triage.hashing.perceptual import image_hash, pdq_hash, pdq_pixels
+from triage.hashing.pdqnumpy import pdq_turned
+from triage.hashing.perceptual import image_hash, pdq_hash
 from triage.records import CROPPED, DIHEDRAL_NAMES, TRANSFORMS, DecodePolicy
 
 __all__ = ["CROPPED", "DIHEDRAL_NAMES", "TRANSFORMS", "find_border", "pdq_dihedral", "picture_hashes"]
@@ -43,8 +50,9 @@ def _hex(vector: np.ndarray) -> str:
 
 def pdq_dihedral(rgb: Image.Image, policy: DecodePolicy) -> tuple[tuple[tuple[str, str], ...], int]:
     """The 8 dihedral PDQ variants as ``(transform name, hex)`` in :data:`DIHEDRAL_NAMES` order,
-    and the quality (the same for all 8). The ``original`` one equals :func:`pdq_hash`."""
-    vectors, quality = pdqhash.compute_dihedral(pdq_pixels(rgb, policy))
+    and the quality (the same for all 8). The ``original`` one equals :func:`pdq_hash`; each
+    other one what :func:`pdq_hash` gives the file turned back (see the module docstring)."""
+    vectors, quality = pdq_turned(np.asarray(rgb), policy.pdq_squash)
     return tuple((name, _hex(v)) for name, v in zip(DIHEDRAL_NAMES, vectors, strict=True)), int(quality)
 
 
