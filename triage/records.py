@@ -131,6 +131,10 @@ class DecodePolicy:
     #: PDQ of the 8 rotations/mirrors too, as if the turned pixels were hashed (hashing/pdqnumpy.py).
     dihedral: bool = True
     letterbox: bool = True  # PDQ of the picture with uniform borders removed, when it has any
+    #: PDQ of a picture smaller than this (longer side, pixels) enlarged to it, searched as one more
+    #: variant (``upscaled``): below 512 px PDQ's filters barely smooth, so a shrunken copy's hash
+    #: aliases away from the set's (docs/matching.md measures it). 0: off.
+    upscale_below: int = 512
     #: Videos: one frame hashed every this many seconds (None: every frame); 0 or no PDQ: none.
     video_every_seconds: float | None = 1.0
 
@@ -174,7 +178,8 @@ class FileHashes:
     #: displayed when ``DecodePolicy.exif_orientation``.
     orientation: int | None = None
     #: PDQ of the 8 dihedral transforms as ``(transform, hex)``, "original" first (the same as
-    #: ``pdq``); names in triage.hashing.variants.DIHEDRAL_NAMES.
+    #: ``pdq``; names in DIHEDRAL_NAMES), then ``upscaled`` for a picture under
+    #: ``DecodePolicy.upscale_below``.
     pdq_variants: tuple[tuple[str, str], ...] = ()
     pdq_cropped: str | None = None  # PDQ with uniform borders (letterbox, padding) removed
     pdq_cropped_quality: int | None = None
@@ -249,8 +254,10 @@ DIHEDRAL_NAMES: tuple[str, ...] = (
 )
 #: Transform name of a match on the letterbox-cropped hash.
 CROPPED = "cropped"
+#: Transform name of a match on the hash of a small picture enlarged (DecodePolicy.upscale_below).
+UPSCALED = "upscaled"
 #: Every value ``Match.transform`` can take for a picture match.
-TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED)
+TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED, UPSCALED)
 
 
 HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash", "dhash", "ahash", "whash"]

@@ -105,3 +105,48 @@ def test_selected_64_bit_hashes(photo):
     assert only.dhash == every.dhash and only.pdq is None and only.phash is None and only.pdq_variants == ()
     plain = hash_chunks([png(photo)], policy=DecodePolicy(dihedral=False, letterbox=False))
     assert plain.pdq == every.pdq and plain.pdq_variants == ()
+
+
+def line_drawing(seed: int = 79) -> Image.Image:
+    """Thin black lines on white, 320x240: the kind of picture whose half-size copy aliases in
+    PDQ (seed 79: plain hash 38 bits from the original's, found when enlarged again)."""
+    import random
+
+    from PIL import ImageDraw
+
+    rng = random.Random(seed)
+    img = Image.new("RGB", (320, 240), "white")
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):
+        start = (rng.randrange(300), rng.randrange(220))
+        draw.line([start, (rng.randrange(320), rng.randrange(240))], fill=(0, 0, 0), width=rng.choice([1, 2]))
+    return img
+
+
+def test_a_shrunken_copy_is_found_through_its_upscaled_hash(tmp_path):
+    from triage.hashsets import open_match_index
+    from triage.records import MatchPolicy
+
+    original = line_drawing()
+    known = hash_chunks([png(original)])
+    small = hash_chunks([png(original.resize((160, 120), Image.Resampling.LANCZOS))])
+    variants = dict(small.pdq_variants)
+    assert list(variants) == [*DIHEDRAL_NAMES, "upscaled"]
+    assert distance(small.pdq, known.pdq) > 31  # the plain hash misses...
+    assert distance(variants["upscaled"], known.pdq) <= 20  # ...the enlarged one does not
+    sets = tmp_path / "known.csv"
+    sets.write_text(f"id,pdq\nK-1,{known.pdq}\n")
+    matches = open_match_index([(sets, "alert")]).match(small, MatchPolicy())
+    assert [(m.algorithm, m.transform) for m in matches] == [("pdq", "upscaled")]
+    assert matches[0].distance == distance(variants["upscaled"], known.pdq)
+
+
+def test_upscaled_hash_only_for_small_pictures_and_only_when_asked():
+    original = line_drawing()
+    assert "upscaled" in dict(hash_chunks([png(original)]).pdq_variants)  # 320 px: below 512
+    big = original.resize((640, 480))
+    assert "upscaled" not in dict(hash_chunks([png(big)]).pdq_variants)
+    off = hash_chunks([png(original)], policy=DecodePolicy(upscale_below=0))
+    assert list(dict(off.pdq_variants)) == list(DIHEDRAL_NAMES)
+    flat = hash_chunks([png(original)], policy=DecodePolicy(dihedral=False))
+    assert [name for name, _ in flat.pdq_variants] == ["original", "upscaled"]

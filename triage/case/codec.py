@@ -124,7 +124,7 @@ def entry_row(entry: Entry) -> tuple[object, ...]:
         entry.atime,
         entry.ctime,
         entry.crtime,
-        dumps(list(entry.flags)),
+        dumps(list(entry.flags)) if entry.flags else "[]",
         ref_to_json(entry.ref),
     )
 

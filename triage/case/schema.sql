@@ -111,7 +111,7 @@ CREATE TABLE entries (
     phash       TEXT,
     error,                                 -- no declared type: TEXT, or BLOB
     orientation INTEGER,                   -- EXIF orientation tag (1-8) of a picture that has one
-    pdq_variants TEXT,                     -- JSON list of [transform, pdq hex] (8 dihedral variants)
+    pdq_variants TEXT,                     -- JSON list of [transform, pdq hex] (8 dihedral variants, upscaled)
     pdq_cropped TEXT,                      -- PDQ with uniform borders removed
     pdq_cropped_quality INTEGER,
     crop_box    TEXT,                      -- JSON [left, top, right, bottom] kept

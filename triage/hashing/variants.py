@@ -30,9 +30,12 @@ from PIL import Image
 
 from triage.hashing.pdqnumpy import pdq_turned
 from triage.hashing.perceptual import image_hash, pdq_hash
-from triage.records import CROPPED, DIHEDRAL_NAMES, TRANSFORMS, DecodePolicy
+from triage.records import CROPPED, DIHEDRAL_NAMES, TRANSFORMS, UPSCALED, DecodePolicy
 
-__all__ = ["CROPPED", "DIHEDRAL_NAMES", "TRANSFORMS", "find_border", "pdq_dihedral", "picture_hashes"]
+__all__ = [
+    "CROPPED", "DIHEDRAL_NAMES", "TRANSFORMS", "UPSCALED", "find_border", "pdq_dihedral", "pdq_upscaled",
+    "picture_hashes",
+]  # fmt: skip
 
 #: Luma levels a border pixel may differ from its side's colour (JPEG rings near edges).
 BORDER_TOLERANCE = 16
@@ -54,6 +57,26 @@ def pdq_dihedral(rgb: Image.Image, policy: DecodePolicy) -> tuple[tuple[tuple[st
     other one what :func:`pdq_hash` gives the file turned back (see the module docstring)."""
     vectors, quality = pdq_turned(np.asarray(rgb), policy.pdq_squash)
     return tuple((name, _hex(v)) for name, v in zip(DIHEDRAL_NAMES, vectors, strict=True)), int(quality)
+
+
+def pdq_upscaled(rgb: Image.Image, policy: DecodePolicy) -> str | None:
+    """PDQ of a picture smaller than ``policy.upscale_below`` enlarged (Lanczos, aspect kept) so
+    its longer side is that size; None for larger pictures or when switched off.
+
+    Why: PDQ's box filter is ``ceil(side / 128)`` pixels wide, so below 256 px it hardly smooths
+    and decimation to 64x64 aliases; a copy shrunk to half hashes 32-64 bits from the set's
+    hash of the original on sharp drawings. Enlarged again, it hashes as the original did.
+    Measured (benchmarks/robustness.py, 600 originals): resize 50% 0.960 -> 0.987, 25%
+    0.903 -> 0.98, no false positive over 179,700 pairs of distinct originals, ~8 ms for a
+    picture that small. One plain hash: its turned variants found nothing more."""
+    limit = policy.upscale_below
+    width, height = rgb.size
+    if not limit or max(width, height) >= limit or min(width, height) < 1:
+        return None
+    scale = limit / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    pdq, _quality = pdq_hash(rgb.resize(size, Image.Resampling.LANCZOS), policy)
+    return str(pdq)
 
 
 def _border_run(lines: np.ndarray) -> tuple[int, float]:
@@ -120,10 +143,15 @@ def picture_hashes(rgb: Image.Image, policy: DecodePolicy, scale: float = 1.0) -
         if policy.dihedral:
             variants, quality = pdq_dihedral(rgb, policy)
             fields["pdq"] = variants[0][1]
-            fields["pdq_variants"] = variants
         else:
             pdq, quality = pdq_hash(rgb, policy)
             fields["pdq"] = str(pdq)
+            variants = ()
+        upscaled = pdq_upscaled(rgb, policy)
+        if upscaled is not None:
+            variants = (*(variants or (("original", fields["pdq"]),)), (UPSCALED, upscaled))
+        if variants:
+            fields["pdq_variants"] = variants
         fields["pdq_quality"] = quality
         box = find_border(rgb) if policy.letterbox else None
         if box is not None:
