@@ -161,13 +161,22 @@ class CaseReader:
             for r in rows
         ]
 
+    def _dicts(self, sql: str) -> Iterator[dict[str, Any]]:
+        """Rows of ``sql`` as plain dicts, built from tuples: ``dict(sqlite3.Row)`` costs ~10 us a
+        row, which is a second per 100,000 files for each report that lists them."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        cursor.execute(sql)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield dict(zip(names, values, strict=True))
+
     def iter_files(self, *, with_matches_only: bool = False) -> Iterator[dict[str, Any]]:
         """Every entry, ordered by location. ``path`` is the exact name (may hold lone surrogates).
         ``with_matches_only``: just the entries with at least one match row (the HTML and PDF
         reports detail only those; reading every row to drop most costs seconds per 100,000)."""
         where = "WHERE id IN (SELECT entry FROM matches)" if with_matches_only else ""
-        for r in self._conn.execute(_FILES_SQL.format(where=where)):
-            row = dict(r)
+        for row in self._dicts(_FILES_SQL.format(where=where)):
             row["entry_id"] = row.pop("id")
             row["path"] = from_db(row["path"])
             row["error"] = from_db(row["error"])
@@ -181,8 +190,7 @@ class CaseReader:
     def iter_matches(self) -> Iterator[dict[str, Any]]:
         """Every match with its file, ordered by location. ``entry_id`` is the hash set's id for the
         known hash; ``file_id`` is the matched entry's row id."""
-        for r in self._conn.execute(_MATCHES_SQL):
-            row = dict(r)
+        for row in self._dicts(_MATCHES_SQL):
             row["entry_id"] = row.pop("known_entry_id")
             row["path"] = from_db(row["path"])
             row["deleted"] = bool(row["deleted"])

@@ -10,9 +10,10 @@ named from the table's ``check`` column.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -32,13 +33,16 @@ class Signature:
     kind: str
     check: str
     note: str
+    #: The pattern compiled once: every file on a disk is tested against every row, and a regex
+    #: match is one C call where a byte-by-byte loop was ~1.5 us a row.
+    regex: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = (b"." if p is None else re.escape(bytes((p,))) for p in self.pattern)
+        object.__setattr__(self, "regex", re.compile(b"".join(parts), re.DOTALL))
 
     def matches(self, head: bytes) -> bool:
-        end = self.offset + len(self.pattern)
-        if len(head) < end:
-            return False
-        window = head[self.offset : end]
-        return all(p is None or p == b for p, b in zip(self.pattern, window, strict=True))
+        return self.regex.match(head, self.offset) is not None
 
 
 @dataclass(frozen=True)
