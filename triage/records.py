@@ -132,9 +132,9 @@ class DecodePolicy:
     dihedral: bool = True
     letterbox: bool = True  # PDQ of the picture with uniform borders removed, when it has any
     #: PDQ of a picture smaller than this (longer side, pixels) enlarged to it, searched as one more
-    #: variant (``upscaled``): below 512 px PDQ's filters barely smooth, so a shrunken copy's hash
+    #: variant (``upscaled``): below ~256 px PDQ's filters barely smooth, so a shrunken copy's hash
     #: aliases away from the set's (docs/matching.md measures it). 0: off.
-    upscale_below: int = 512
+    upscale_below: int = 448
     #: Videos: one frame hashed every this many seconds (None: every frame); 0 or no PDQ: none.
     video_every_seconds: float | None = 1.0
 

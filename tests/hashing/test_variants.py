@@ -143,7 +143,7 @@ def test_a_shrunken_copy_is_found_through_its_upscaled_hash(tmp_path):
 
 def test_upscaled_hash_only_for_small_pictures_and_only_when_asked():
     original = line_drawing()
-    assert "upscaled" in dict(hash_chunks([png(original)]).pdq_variants)  # 320 px: below 512
+    assert "upscaled" in dict(hash_chunks([png(original)]).pdq_variants)  # 320 px: below 448
     big = original.resize((640, 480))
     assert "upscaled" not in dict(hash_chunks([png(big)]).pdq_variants)
     off = hash_chunks([png(original)], policy=DecodePolicy(upscale_below=0))

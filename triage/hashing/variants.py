@@ -66,9 +66,10 @@ def pdq_upscaled(rgb: Image.Image, policy: DecodePolicy) -> str | None:
     Why: PDQ's box filter is ``ceil(side / 128)`` pixels wide, so below 256 px it hardly smooths
     and decimation to 64x64 aliases; a copy shrunk to half hashes 32-64 bits from the set's
     hash of the original on sharp drawings. Enlarged again, it hashes as the original did.
-    Measured (benchmarks/robustness.py, 600 originals): resize 50% 0.960 -> 0.987, 25%
-    0.903 -> 0.98, no false positive over 179,700 pairs of distinct originals, ~8 ms for a
-    picture that small. One plain hash: its turned variants found nothing more."""
+    Measured (benchmarks/robustness.py, 600 originals): resize 50% 0.957 -> 0.987, 25%
+    0.902 -> 0.983, no false positive over 179,700 pairs of distinct originals, ~3.4 ms for a
+    small picture at 448 (512 gives the same recall at twice the cost: pdqhash is slow at exactly
+    512). One plain hash: its turned variants found nothing more."""
     limit = policy.upscale_below
     width, height = rgb.size
     if not limit or max(width, height) >= limit or min(width, height) < 1:
