@@ -123,15 +123,17 @@ class Feed:
                 yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
         yield from carving  # long items first, like the largest entries
         batch: list[tuple[int, int, EntryRef]] = []
+        batch_bytes = 0
         for start in range(0, len(pending), _READ):
             for entry_id, size, ref in self._store.refs_by_id(pending[start : start + _READ]):
                 if size > SMALL_FILE:
                     yield self._single(entry_id, size, ref)
                     continue
                 batch.append((entry_id, size, ref))
-                if len(batch) >= self._batch_files() or sum(s for _, s, _ in batch) >= BATCH_BYTES:
+                batch_bytes += size
+                if len(batch) >= self._batch_files() or batch_bytes >= BATCH_BYTES:
                     yield self._batch(batch)
-                    batch = []
+                    batch, batch_bytes = [], 0
         if batch:
             yield self._batch(batch)
 
