@@ -203,3 +203,25 @@ def test_a_resumed_stage_never_overwrites_the_first_runs_times(tmp_path):
         assert {s["name"]: s["started_at"] for s in store.stages()}["hashing"] == "2026-01-01T00:00:00Z"
     finally:
         store.close()
+
+
+def test_a_case_recorded_before_the_upscaled_hash_resumes_without_it():
+    """Settings as an older triage recorded them (no ``upscale_below``): the rest of the scan
+    must hash as the first part did, so no upscaled hash is added."""
+    import json as _json
+
+    from triage.options import ScanOptions
+    from triage.resume import resumed_options
+
+    options = ScanOptions()
+    decode = options.decode_policy.as_dict()
+    del decode["upscale_below"]
+    settings = _json.loads(_json.dumps({
+        "scan_options": options.as_dict(), "decode_policy": decode,
+        "match_policy": options.match_policy.as_dict(),
+        "custody_options": {"thumbnails": options.thumbnails, "verify_after": options.verify_after,
+                            "sign_key": options.sign_key},
+    }))  # fmt: skip
+    assert resumed_options(settings, 1).decode_policy.upscale_below == 0
+    settings["decode_policy"]["upscale_below"] = 448
+    assert resumed_options(settings, 1).decode_policy.upscale_below == 448

@@ -103,6 +103,8 @@ def resumed_options(settings: dict[str, Any], jobs: int | None) -> ScanOptions:
     scan, custody = settings["scan_options"], settings["custody_options"]
     decode = dict(settings["decode_policy"])
     decode["algorithms"] = tuple(decode["algorithms"])
+    # A case recorded before the upscaled hash existed was hashed without it: finish it alike.
+    decode.setdefault("upscale_below", 0)
     try:
         return ScanOptions(
             jobs=jobs or default_jobs(),
