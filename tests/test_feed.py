@@ -110,3 +110,28 @@ def test_a_scan_of_many_small_files_matches_what_it_should(tmp_path):
     store.close()
     assert all(rows[f"/f{i:03d}.txt"]["md5"] == hashlib.md5(b"x" * i).hexdigest() for i in range(500))
     assert Path(tmp_path / "case" / "report.json").exists()
+
+
+def test_a_batch_stopped_at_its_time_budget_sends_the_rest_again(listed, monkeypatch):
+    """With no time budget at all each batch returns after its first file: every file is still
+    answered exactly once, the others through the items sent again."""
+    store, _ = listed
+    monkeypatch.setattr("triage.feed.BATCH_BUDGET", 0.0)
+    got, items = _run(store, run_job, ScanOptions(jobs=2))
+    assert len(got) == 301 and not any(h.error for h in got.values())
+    assert items.count("entry") >= 3  # the rest of the first batches came back one by one
+
+
+def test_a_failed_batch_makes_the_next_batches_small(listed):
+    from triage.workers import WorkerFailure
+
+    store, _ = listed
+    feed = Feed(store, [], (), ScanOptions())
+    for _ in range(40):
+        feed.observe(64, 0.001)
+    assert feed._batch_files() == BATCH_FILES
+    assert feed.settle(("batch", ((1, 10), (2, 10))), WorkerFailure("timed out after 120 s")) == []
+    assert feed._batch_files() == 1
+    for _ in range(20):  # quick files again: batches grow back
+        feed.observe(1, 0.0001)
+    assert feed._batch_files() == BATCH_FILES

@@ -30,6 +30,9 @@ SMALL_FILE = 256 * 1024
 BATCH_FILES = 64
 #: ... and bytes per batch at most.
 BATCH_BYTES = 4 * 1024 * 1024
+#: Seconds after which a worker stops starting the files of a batch (it returns what it
+#: finished; the others are sent again). Bounds the work a timed-out batch throws away.
+BATCH_BUDGET = 5.0
 #: Seconds of work a batch should hold. Size says little about cost (a 20 KB PNG of 3
 #: megapixels takes 0.1 s to decode, a 20 KB text file 50 us), so the batch length follows the
 #: seconds per file that finished batches took: short enough that progress, commits and the last
@@ -83,11 +86,18 @@ class Feed:
         failed file is its error; a failed batch gives none now, its files are sent again."""
         if key[0] == "batch":
             if isinstance(value, WorkerFailure):
-                self.retry(key[1])  # crashed or ran out of time: each file again, on its own
+                # Crashed or ran out of time: each file again, on its own, and the batches after
+                # it small until finished ones show the files are quick again.
+                self._per_file = max(self._per_file, BATCH_SECONDS)
+                self.retry(key[1])
                 return []
             assert isinstance(value, BatchResult)
-            self.observe(len(value.results), value.seconds)
-            return [(i, size, h) for (i, size), h in zip(key[1], value.results, strict=True)]
+            done = len(value.results)
+            self.observe(done, value.seconds)
+            if done < len(key[1]):  # the worker stopped at the batch's time budget
+                self._per_file = max(self._per_file, BATCH_SECONDS)
+                self._retries.extend(entry_id for entry_id, _ in key[1][done:])
+            return [(i, size, h) for (i, size), h in zip(key[1], value.results, strict=False)]
         _, entry_id, size = key
         if isinstance(value, WorkerFailure):
             value = FileHashes(size_read=0, error=value.message)
@@ -138,11 +148,13 @@ class Feed:
             yield self._batch(batch)
 
     def _batch(self, batch: list[tuple[int, int, EntryRef]]) -> WorkItem:
-        if len(batch) == 1:
-            return self._single(*batch[0])
-        # One file's allowance for the whole batch: small files take milliseconds, and a batch
-        # that runs out is not lost but sent again file by file.
-        timeout = self._timeout(sum(size for _, size, _ in batch))
+        """A batch item, even of one file, so that every small file's time is measured and the
+        batch length can grow again after slow files. The worker stops taking the batch's files
+        after :data:`BATCH_BUDGET` seconds and returns what it finished; the rest are sent again.
+        So a batch takes about one file's time beyond its budget, and one file's allowance
+        (plus the budget) is its timeout: a batch that still runs out holds a file that hangs,
+        and is sent again file by file."""
+        timeout = self._timeout(sum(size for _, size, _ in batch)) + BATCH_BUDGET
         jobs = tuple(self._job(ref, timeout) for _, _, ref in batch)
         key = ("batch", tuple((entry_id, size) for entry_id, size, _ in batch))
-        return WorkItem(key, HashBatch(jobs), timeout)
+        return WorkItem(key, HashBatch(jobs, BATCH_BUDGET), timeout)

@@ -36,12 +36,15 @@ class HashBatch:
     """Several small files in one item (see :mod:`triage.feed`); answered by a :class:`BatchResult`."""
 
     jobs: tuple[HashJob, ...]
+    #: Seconds after which the worker starts no further job of the batch (None: all of them).
+    budget: float | None = None
 
 
 @dataclass(frozen=True)
 class BatchResult:
-    """One :class:`~triage.records.FileHashes` per job of a :class:`HashBatch`, in order, and the
-    seconds the batch took (the parent sizes later batches by it)."""
+    """One :class:`~triage.records.FileHashes` per job of a :class:`HashBatch` that was done, in
+    order (fewer than the jobs when the batch's time budget ran out), and the seconds they took
+    (the parent sizes later batches by it)."""
 
     results: tuple[FileHashes, ...]
     seconds: float

@@ -33,8 +33,12 @@ def process(
     """Run one job. A read error becomes a per-file error in the result, never an exception."""
     if isinstance(job, HashBatch):
         started = time.monotonic()
-        results = tuple(_one_of_batch(j) for j in job.jobs)
-        return BatchResult(results, time.monotonic() - started)
+        results: list[FileHashes] = []
+        for one in job.jobs:
+            if results and job.budget is not None and time.monotonic() - started > job.budget:
+                break  # the rest go back to the parent, which sends them again
+            results.append(_one_of_batch(one))
+        return BatchResult(tuple(results), time.monotonic() - started)
     if isinstance(job, MediumJob):
         return hash_medium(job.spec)
     if isinstance(job, CarveJob):

@@ -172,6 +172,8 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
                         if message == _READY:
                             w.ready = True
                             stillborn = 0
+                            # The item's time starts now, not while the new worker was starting.
+                            w.deadline = time.monotonic() + min(max(item.timeout, 0.0), MAX_TIMEOUT)
                             continue
                         ok, value = message
                         w.item = None

@@ -191,3 +191,54 @@ def test_picture_written_into_free_space_is_carved(name, block, volume, testdata
     carved = [f["location"] for f in report["files"] if "carved" in f["flags"]]
     assert f"EV1/{volume}/$unalloc@{offset}+{len(jpeg)}(carved jpeg)" in carved
     assert not [e for e in report["errors"] if "carving not supported" in e["message"]]
+
+
+# --------------------------------------------------------------------------- hostile maps
+# Corrupt copies built in tmp_path (found in review): a map may claim more than the image holds
+# or list the same chunk many times; carving must stay inside the image, count each byte once,
+# say what it could not carve, and finish quickly.
+
+
+def _reblock(data: bytearray, n: int, block: bytearray) -> None:
+    struct.pack_into("<Q", block, 0, fletcher64(bytes(block)))
+    data[n * BS : (n + 1) * BS] = block
+
+
+def test_hfs_header_claiming_far_more_blocks_than_the_image(hfsplus, tmp_path):
+    data = bytearray(hfsplus.read_bytes())
+    struct.pack_into(">I", data, 1024 + 44, 32_000_000)  # total blocks: 131 GB on a 4 MB image
+    struct.pack_into(">QII", data, 1024 + 112, 4_000_000, 0, 1000)  # allocation file: 1000 blocks
+    struct.pack_into(">II", data, 1024 + 128, 1, 1000)
+    for i in range(1, 8):
+        struct.pack_into(">II", data, 1024 + 128 + 8 * i, 0, 0)
+    (tmp_path / "hfs.raw").write_bytes(bytes(data))
+    areas, notes = _areas(tmp_path / "hfs.raw")
+    runs = areas["fs@0(hfs)"]
+    assert runs and all(off + n <= len(data) for off, n in runs)
+    assert len(notes) == 1 and "past the end of the image" in notes[0]
+
+
+def test_truncated_apfs_image_is_carved_inside_and_noted(apfs, tmp_path):
+    data = apfs.read_bytes()[:2_000_000]
+    (tmp_path / "apfs.raw").write_bytes(data)
+    areas, notes = _areas(tmp_path / "apfs.raw")
+    assert all(off + n <= len(data) for off, n in areas["fs@0(apfs)"])
+    assert len(notes) == 1 and "past the end of the image" in notes[0]
+
+
+def test_apfs_chunks_listed_many_times_are_counted_once(apfs, tmp_path):
+    """One chunk-info block listing the whole container 126 times (and overlapping chunks): the
+    free space is the container's once, not 126 times."""
+    data = bytearray(apfs.read_bytes())
+    cib_block = next(  # the chunk-info block (object type 7) of the corpus image
+        b for b in range(len(data) // BS) if struct.unpack_from("<I", data, b * BS + 24)[0] & 0xFFFF == 7
+    )
+    cib = bytearray(data[cib_block * BS : (cib_block + 1) * BS])
+    struct.pack_into("<I", cib, 36, 126)
+    for j in range(126):
+        struct.pack_into("<QQIIQ", cib, 40 + 32 * j, 4, j % 3, 1014, 1014, 0)
+    _reblock(data, cib_block, cib)
+    (tmp_path / "apfs.raw").write_bytes(bytes(data))
+    areas, notes = _areas(tmp_path / "apfs.raw")
+    runs = areas["fs@0(apfs)"]
+    assert runs == [(0, 1014 * BS)] and notes == []

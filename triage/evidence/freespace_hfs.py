@@ -57,7 +57,7 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     Raises ``ValueError`` (or ``struct.error``/``OSError`` from the image) when the volume
     header or the allocation file is not usable.
     """
-    from triage.evidence.unalloc import _free_bits, _merge  # here: unalloc imports this module
+    from triage.evidence.unalloc import _free_bits, _merge, past_end  # here: unalloc imports this module
 
     offset, header = _volume_header(img, offset)
     block_size, total_blocks = struct.unpack_from(">II", header, 40)
@@ -75,6 +75,9 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     need = (total_blocks + 7) >> 3
     if min(logical_size, sum(c for _, c in extents) * block_size) < need:
         raise ValueError(f"HFS+ allocation file too short ({logical_size} bytes for {total_blocks} blocks)")
+    # Only blocks the image holds can be carved: a header claiming more (damage, or a hostile
+    # count) must not turn into millions of runs past the end of a small image.
+    in_image = max(0, (int(img.get_size()) - offset) // block_size)
     runs: list[Run] = []
     first_bit = 0  # allocation block described by the first bit of the next bitmap read
     for start, count in extents:
@@ -86,9 +89,9 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
             data = img.read(pos, n)
             if len(data) != n:
                 raise ValueError(f"HFS+ allocation file: short read at offset {pos}")
-            bits = min(n * 8, total_blocks - first_bit)
+            bits = min(n * 8, total_blocks - first_bit, max(0, in_image - first_bit))
             for first, k in _free_bits(data.translate(_REVERSE), bits):
                 runs.append((offset + (first_bit + first) * block_size, k * block_size))
             pos += n
             first_bit += n * 8
-    return _merge(runs)
+    return _merge(runs) + past_end(img, offset, block_size, total_blocks)

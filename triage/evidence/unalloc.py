@@ -28,6 +28,15 @@ from triage.records import SourceSpec, VolumeInfo
 Run = tuple[int, int]  # absolute offset, length
 
 
+def past_end(img: pytsk3.Img_Info, offset: int, block_size: int, claimed_blocks: int) -> list[Run]:
+    """For a reader whose file system claims more blocks than the image holds: one run at the
+    image's end for the missing part, which :func:`carve_areas` cuts off and reports (the blocks
+    cannot be read, so their allocation is not asked)."""
+    size = int(img.get_size())
+    missing = offset + claimed_blocks * block_size - size
+    return [(size, missing)] if missing > 0 else []
+
+
 @dataclass(frozen=True)
 class CarveArea:
     volume: Volume | None  # None: outside any partition
@@ -266,6 +275,27 @@ _READERS: dict[str, Callable[[pytsk3.Img_Info, int], list[Run]]] = {
 }
 
 
+def _within(runs: Iterable[Run], start: int, end: int) -> tuple[list[Run], int]:
+    """``runs`` cut to ``[start, end)`` (the volume's first byte to the image's last), sorted,
+    overlapping and touching runs joined, and how many bytes were cut off. Whatever a damaged or
+    hostile allocation map claims, what is carved, and what the audit says was planned, lies
+    inside the image and is counted once."""
+    kept: list[Run] = []
+    cut = 0
+    for off, length in runs:
+        lo, hi = max(off, start), min(off + length, end)
+        cut += length - max(0, hi - lo)
+        if hi > lo:
+            kept.append((lo, hi - lo))
+    out: list[list[int]] = []
+    for off, length in sorted(kept):
+        if out and off <= out[-1][0] + out[-1][1]:
+            out[-1][1] = max(out[-1][1], off + length - out[-1][0])
+        else:
+            out.append([off, length])
+    return [(a, b) for a, b in out], cut
+
+
 def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[CarveArea], list[str]]:
     """What to carve on one disk image, and notes on what could not be carved."""
     areas: list[CarveArea] = []
@@ -290,7 +320,13 @@ def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[C
                 )
                 continue
             try:
-                areas.append(CarveArea(volume, tuple(reader(img, v.offset))))
+                runs, cut = _within(reader(img, v.offset), v.offset, int(img.get_size()))
+                areas.append(CarveArea(volume, tuple(runs)))
+                if cut:
+                    notes.append(
+                        f"{volume}: {cut} bytes of the file system lie past the end of the image"
+                        " (damaged or cut short) and were not carved"
+                    )
             except (OSError, struct.error, IndexError, ValueError) as e:
                 notes.append(
                     f"{volume}: cannot read the allocation map, not carved: {' '.join(str(e).split())[:200]}"
