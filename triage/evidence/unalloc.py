@@ -81,14 +81,18 @@ def _free_bits(bitmap: bytes, count: int) -> Iterable[tuple[int, int]]:
 def _ntfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     fs = open_fs(img, offset, "ntfs")
     cluster = int(fs.info.block_size)
-    clusters = int(fs.info.block_count)
+    # Only clusters the image holds, and the bitmap bytes they need: a damaged or hostile
+    # $Bitmap size must not become one huge read (what lies past the image is noted by the
+    # caller through past_end).
+    claimed = int(fs.info.block_count)
+    clusters = min(claimed, max(0, (int(img.get_size()) - offset) // cluster))
     f = fs.open_meta(inode=6)  # $Bitmap
-    size = int(f.info.meta.size)
-    bitmap = f.read_random(0, size)
+    size = min(int(f.info.meta.size), (clusters + 7) // 8)
+    bitmap = f.read_random(0, size) if size else b""
     runs: list[Run] = []
     for first, n in _free_bits(bitmap, clusters):
         runs.append((offset + first * cluster, n * cluster))
-    return _merge(runs)
+    return _merge(runs) + past_end(img, offset, cluster, claimed)
 
 
 def _fat_runs(img: pytsk3.Img_Info, offset: int, bits: int) -> list[Run]:
