@@ -250,10 +250,14 @@ def _hash_one(args: tuple[int, str, int]) -> dict[str, dict[str, object]]:
 
 def _pdq_queries(h: dict[str, object], min_quality: int, plain: bool) -> list[int]:
     queries: list[int] = []
-    if int(h["pdq_quality"]) >= min_quality:  # type: ignore[call-overload]
-        if plain:
-            return [_pdq_int(str(h["pdq"]))]
-        queries += [_pdq_int(v) for _, v in h["pdq_variants"]]  # type: ignore[attr-defined]
+    quality = int(h["pdq_quality"])  # type: ignore[call-overload]
+    if plain:
+        return [_pdq_int(str(h["pdq"]))] if quality >= min_quality else []
+    for name, v in h["pdq_variants"]:  # type: ignore[attr-defined]
+        # As the scan searches (triage.hashsets.edits): the upscaled hash by its own quality.
+        own = h.get("pdq_upscaled_quality") if name == "upscaled" else None
+        if (quality if own is None else int(own)) >= min_quality:  # type: ignore[call-overload]
+            queries.append(_pdq_int(v))
     if not plain and h.get("pdq_cropped") and int(h["pdq_cropped_quality"]) >= min_quality:  # type: ignore[call-overload]
         queries.append(_pdq_int(str(h["pdq_cropped"])))
     return queries

@@ -181,6 +181,9 @@ class FileHashes:
     #: ``pdq``; names in DIHEDRAL_NAMES), then ``upscaled`` for a picture under
     #: ``DecodePolicy.upscale_below``.
     pdq_variants: tuple[tuple[str, str], ...] = ()
+    #: PDQ quality of the ``upscaled`` variant's enlarged picture, which gates that variant in the
+    #: search (used when matching; not stored in the case).
+    pdq_upscaled_quality: int | None = None
     pdq_cropped: str | None = None  # PDQ with uniform borders (letterbox, padding) removed
     pdq_cropped_quality: int | None = None
     crop_box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) kept, in pixels

@@ -150,3 +150,28 @@ def test_upscaled_hash_only_for_small_pictures_and_only_when_asked():
     assert list(dict(off.pdq_variants)) == list(DIHEDRAL_NAMES)
     flat = hash_chunks([png(original)], policy=DecodePolicy(dihedral=False))
     assert [name for name, _ in flat.pdq_variants] == ["original", "upscaled"]
+
+
+def test_the_upscaled_hash_is_gated_by_its_own_quality(tmp_path):
+    """A quarter-size copy whose own PDQ quality fell under 50 (48) while its enlarged copy's is
+    56: the upscaled hash is still searched, and finds the original (found in review)."""
+    import random
+
+    from PIL import ImageDraw
+
+    from triage.hashsets import open_match_index
+    from triage.records import MatchPolicy
+
+    rng = random.Random(269)
+    original = Image.new("RGB", (600, 450), "white")
+    draw = ImageDraw.Draw(original)
+    for _ in range(rng.randrange(3, 8)):
+        ends = [(rng.randrange(600), rng.randrange(450)), (rng.randrange(600), rng.randrange(450))]
+        draw.line(ends, fill=(0, 0, 0), width=rng.choice([1, 2, 3]))
+    known = hash_chunks([png(original)])
+    small = hash_chunks([png(original.resize((150, 112), Image.Resampling.LANCZOS))])
+    assert known.pdq_quality >= 50 and small.pdq_quality < 50 <= small.pdq_upscaled_quality
+    sets = tmp_path / "known.csv"
+    sets.write_text(f"id,pdq\nK-1,{known.pdq}\n")
+    matches = open_match_index([(sets, "alert")]).match(small, MatchPolicy())
+    assert [(m.algorithm, m.transform) for m in matches] == [("pdq", "upscaled")]

@@ -59,9 +59,11 @@ def pdq_dihedral(rgb: Image.Image, policy: DecodePolicy) -> tuple[tuple[tuple[st
     return tuple((name, _hex(v)) for name, v in zip(DIHEDRAL_NAMES, vectors, strict=True)), int(quality)
 
 
-def pdq_upscaled(rgb: Image.Image, policy: DecodePolicy) -> str | None:
-    """PDQ of a picture smaller than ``policy.upscale_below`` enlarged (Lanczos, aspect kept) so
-    its longer side is that size; None for larger pictures or when switched off.
+def pdq_upscaled(rgb: Image.Image, policy: DecodePolicy) -> tuple[str, int] | None:
+    """PDQ and quality of a picture smaller than ``policy.upscale_below`` enlarged (Lanczos,
+    aspect kept) so its longer side is that size; None for larger pictures or when switched off.
+    The quality is the enlarged picture's own: the search gates this hash by it, since a shrunken
+    copy's quality can fall under the gate while the enlarged copy's does not.
 
     Why: PDQ's box filter is ``ceil(side / 128)`` pixels wide, so below 256 px it hardly smooths
     and decimation to 64x64 aliases; a copy shrunk to half hashes 32-64 bits from the set's
@@ -76,8 +78,8 @@ def pdq_upscaled(rgb: Image.Image, policy: DecodePolicy) -> str | None:
         return None
     scale = limit / max(width, height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    pdq, _quality = pdq_hash(rgb.resize(size, Image.Resampling.LANCZOS), policy)
-    return str(pdq)
+    pdq, quality = pdq_hash(rgb.resize(size, Image.Resampling.LANCZOS), policy)
+    return str(pdq), int(quality)
 
 
 def _border_run(lines: np.ndarray) -> tuple[int, float]:
@@ -150,7 +152,8 @@ def picture_hashes(rgb: Image.Image, policy: DecodePolicy, scale: float = 1.0) -
             variants = ()
         upscaled = pdq_upscaled(rgb, policy)
         if upscaled is not None:
-            variants = (*(variants or (("original", fields["pdq"]),)), (UPSCALED, upscaled))
+            variants = (*(variants or (("original", fields["pdq"]),)), (UPSCALED, upscaled[0]))
+            fields["pdq_upscaled_quality"] = upscaled[1]
         if variants:
             fields["pdq_variants"] = variants
         fields["pdq_quality"] = quality

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from triage.hashing.video_match import match_video, nearest, pack
-from triage.records import TRANSFORMS, FileHashes, FrameHash, Match, MatchPolicy, VideoMatchInfo
+from triage.records import TRANSFORMS, UPSCALED, FileHashes, FrameHash, Match, MatchPolicy, VideoMatchInfo
 
 #: A part's perceptual search: (algorithm, hex value, radius) -> matches.
 Near = Callable[[str, str, int], list[Match]]
@@ -34,9 +34,15 @@ def picture_queries(hashes: FileHashes, policy: MatchPolicy) -> list[tuple[str, 
     unrelated pictures); the 64-bit hashes only when PDQ's quality passes the same gate."""
     queries: list[tuple[str, str, int, str]] = []
     radius = policy.pdq_max_distance
-    if hashes.pdq and hashes.pdq_quality is not None and hashes.pdq_quality >= policy.pdq_min_quality:
+    if hashes.pdq:
         variants = hashes.pdq_variants or (("original", hashes.pdq),)
-        queries += [("pdq", value.lower(), radius, name) for name, value in variants]
+        for name, value in variants:
+            # The upscaled hash is of another picture (the file enlarged): its own quality gates it.
+            quality = hashes.pdq_quality
+            if name == UPSCALED and hashes.pdq_upscaled_quality is not None:
+                quality = hashes.pdq_upscaled_quality
+            if quality is not None and quality >= policy.pdq_min_quality:
+                queries.append(("pdq", value.lower(), radius, name))
     quality = hashes.pdq_cropped_quality
     if hashes.pdq_cropped and quality is not None and quality >= policy.pdq_min_quality:
         queries.append(("pdq", hashes.pdq_cropped.lower(), radius, "cropped"))
