@@ -215,7 +215,7 @@ def test_hfs_header_claiming_far_more_blocks_than_the_image(hfsplus, tmp_path):
     areas, notes = _areas(tmp_path / "hfs.raw")
     runs = areas["fs@0(hfs)"]
     assert runs and all(off + n <= len(data) for off, n in runs)
-    assert len(notes) == 1 and "past the end of the image" in notes[0]
+    assert len(notes) == 1 and "past the end of its partition or of the image" in notes[0]
 
 
 def test_truncated_apfs_image_is_carved_inside_and_noted(apfs, tmp_path):
@@ -223,7 +223,7 @@ def test_truncated_apfs_image_is_carved_inside_and_noted(apfs, tmp_path):
     (tmp_path / "apfs.raw").write_bytes(data)
     areas, notes = _areas(tmp_path / "apfs.raw")
     assert all(off + n <= len(data) for off, n in areas["fs@0(apfs)"])
-    assert len(notes) == 1 and "past the end of the image" in notes[0]
+    assert len(notes) == 1 and "past the end of its partition or of the image" in notes[0]
 
 
 def test_apfs_chunks_listed_many_times_are_counted_once(apfs, tmp_path):

@@ -155,3 +155,62 @@ def test_picture_written_into_free_space_is_carved_at_its_offset(
     carved = [f["location"] for f in report["files"] if "carved" in f["flags"]]
     assert f"EV1/fs@0({fs_type})/$unalloc@{offset}+{len(jpeg)}(carved jpeg)" in carved
     assert not [e for e in report["errors"] if "carving not supported" in e["message"]]
+
+
+# --------------------------------------------------------------------------- hostile maps
+# Corrupt copies of real images (found in review): each must end as a one-line note or be carved
+# inside its partition and the image, quickly and in bounded memory.
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "mbr_fat_ext2.dd"
+
+
+def test_fat_claiming_more_sectors_than_its_partition_is_cut_at_the_partition(tmp_path):
+    """p1 (FAT12) of the fixture claims 128 more sectors: its free runs stop where p2 starts,
+    and the case says what was cut."""
+    data = bytearray(FIXTURE.read_bytes())
+    p1 = 32768
+    (total16,) = struct.unpack_from("<H", data, p1 + 19)
+    struct.pack_into("<H", data, p1 + 19, total16 + 128)
+    (tmp_path / "disk.dd").write_bytes(bytes(data))
+    ev = open_evidence(tmp_path / "disk.dd", "EV1")
+    try:
+        areas, notes = carve_areas(ev.spec, ev.info.volumes)
+        p1_end = next(v.offset + v.length for v in ev.info.volumes if v.offset == p1)
+    finally:
+        ev.close()
+    fat = next(a for a in areas if a.volume is not None and a.volume.offset == p1)
+    assert fat.runs and max(off + n for off, n in fat.runs) <= p1_end
+    assert any("past the end of its partition" in n for n in notes)
+
+
+def test_fat_boot_sector_with_no_clusters_is_a_note(tmp_path):
+    data = bytearray(FIXTURE.read_bytes())
+    struct.pack_into("<H", data, 32768 + 22, 0xFFFF)  # sectors per FAT: the data would start past the end
+    (tmp_path / "disk.dd").write_bytes(bytes(data))
+    notes = _runs(tmp_path / "disk.dd")[1]
+    assert any("cannot read the allocation map" in n for n in notes)
+
+
+def test_exfat_fat_chain_that_loops_is_a_note(testdata, gunzip, tmp_path):
+    """The allocation bitmap's first FAT entry points at itself: read naively, the same cluster
+    would be stitched into the bitmap again and again."""
+    data = bytearray(gunzip("dfir_ntfs/exfat_win.raw.gz").read_bytes())
+    fat_off, sector = struct.unpack_from("<I", data, 0x50)[0], 1 << data[0x6C]
+    struct.pack_into("<I", data, fat_off * sector + 2 * 4, 2)
+    (tmp_path / "exfat.raw").write_bytes(bytes(data))
+    notes = _runs(tmp_path / "exfat.raw")[1]
+    assert notes and "loops" in notes[-1]
+
+
+def test_ext_group_geometry_the_kernel_refuses_is_a_note(ext4, tmp_path):
+    """A huge blocks-per-group with a BLOCK_UNINIT group once made the reader set 2^30 bits one by one."""
+    data = bytearray(ext4.read_bytes())
+    struct.pack_into("<I", data, 1024 + 0x20, 0x40000000)  # blocks per group
+    struct.pack_into("<I", data, 1024 + 0x28, 0x40000000)  # inodes per group
+    (tmp_path / "ext4.img").write_bytes(bytes(data))
+    ev = open_evidence(tmp_path / "ext4.img", "EV1")
+    try:
+        areas, notes = carve_areas(ev.spec, ev.info.volumes)
+    finally:
+        ev.close()
+    assert areas == [] and len(notes) == 1 and "implausible ext superblock" in notes[0]

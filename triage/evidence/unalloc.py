@@ -16,6 +16,7 @@ import struct
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pytsk3
 
 from triage.evidence import disk
@@ -98,30 +99,61 @@ def _ntfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
 def _fat_runs(img: pytsk3.Img_Info, offset: int, bits: int) -> list[Run]:
     """Free clusters from the first FAT. ``bits`` (12, 16, 32) is the FAT type the file system was
     opened as: a small FAT32 (too few clusters for its type, like dfir_ntfs/fat32_small) still has
-    32-bit entries, so the width must not be guessed from the cluster count."""
+    32-bit entries, so the width must not be guessed from the cluster count.
+
+    The FAT is read and decoded a piece at a time with numpy (a 2 TB FAT32 has a 1 GB FAT and
+    hundreds of millions of entries), and only for clusters both the FAT and the image hold;
+    clusters the boot sector claims past the image's end are reported by the caller."""
     boot = img.read(offset, 512)
     bps, spc, reserved, nfats, root_entries, total16 = struct.unpack_from("<HBHBHH", boot, 11)
     (fatsz16,) = struct.unpack_from("<H", boot, 22)
     total32, fatsz32 = struct.unpack_from("<I", boot, 32)[0], struct.unpack_from("<I", boot, 36)[0]
     total = total16 or total32
     fatsz = fatsz16 or fatsz32
+    if not bps or not spc or not fatsz:
+        raise ValueError(f"implausible FAT boot sector ({bps} bytes/sector, {spc} sectors/cluster)")
     root_sectors = (root_entries * 32 + bps - 1) // bps
     first_data = reserved + nfats * fatsz + root_sectors
     clusters = (total - first_data) // spc
-    fat = img.read(offset + reserved * bps, fatsz * bps)
+    if clusters <= 0:
+        raise ValueError(f"implausible FAT boot sector: no clusters ({total} sectors, data at {first_data})")
     cluster_bytes = spc * bps
+    data_start = offset + first_data * bps
+    in_image = max(0, (int(img.get_size()) - data_start) // cluster_bytes)
+    in_fat = fatsz * bps * 8 // bits - 2
+    usable = min(clusters, in_fat, in_image)
     runs: list[Run] = []
-    for c in range(2, clusters + 2):
-        if bits == 12:  # 1.5 bytes per entry
-            v = struct.unpack_from("<H", fat, c * 3 // 2)[0]
-            value = v >> 4 if c & 1 else v & 0xFFF
-        elif bits == 16:
-            value = struct.unpack_from("<H", fat, c * 2)[0]
-        else:
-            value = struct.unpack_from("<I", fat, c * 4)[0] & 0x0FFFFFFF
-        if value == 0:
-            runs.append((offset + (first_data + (c - 2) * spc) * bps, cluster_bytes))
-    return _merge(runs)
+    fat_start = offset + reserved * bps
+    step = _FAT_PIECE_ENTRIES  # entries per piece; even, so a FAT12 piece starts on a byte
+    for first in range(0, usable + 2, step):
+        n = min(step, usable + 2 - first)
+        raw = img.read(fat_start + first * bits // 8, (n * bits + 7) // 8)
+        if len(raw) < (n * bits + 7) // 8:
+            raise ValueError(f"FAT: short read at entry {first}")
+        free = _fat_entries(raw, n, bits) == 0
+        if first == 0:
+            free[:2] = False  # entries 0 and 1 are reserved, not clusters
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], free.view(np.int8), [0]))))
+        for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+            c = first + int(lo)  # cluster number of the run's first entry
+            runs.append((data_start + (c - 2) * cluster_bytes, int(hi - lo) * cluster_bytes))
+    return _merge(runs) + past_end(img, data_start, cluster_bytes, clusters)
+
+
+#: FAT entries decoded at a time (4 M: 16 MB of FAT32).
+_FAT_PIECE_ENTRIES = 1 << 22
+
+
+def _fat_entries(raw: bytes, n: int, bits: int) -> np.ndarray:
+    """The first ``n`` FAT entries in ``raw`` as integers (FAT32's top 4 bits masked off)."""
+    if bits == 32:
+        return np.frombuffer(raw, "<u4", n) & 0x0FFFFFFF
+    if bits == 16:
+        return np.frombuffer(raw, "<u2", n)
+    b = np.frombuffer(raw + b"\0\0", np.uint8)[: (n + 1) // 2 * 3].astype(np.uint16).reshape(-1, 3)
+    even = b[:, 0] | (b[:, 1] & 0x0F) << 8  # 12 bits: two entries in three bytes
+    odd = b[:, 1] >> 4 | b[:, 2] << 4
+    return np.stack((even, odd), axis=1).reshape(-1)[:n]
 
 
 def _ext_has_super(group: int, sb: bytes) -> bool:
@@ -162,6 +194,10 @@ def _ext_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     if log_bs > 6 or not bpg or desc_size < 32 or blocks <= first_data:
         raise ValueError("implausible ext superblock")
     bs = 1024 << log_bs
+    if bpg > 8 * bs or inode_size > bs or ipg * inode_size > bpg * bs:
+        raise ValueError("implausible ext superblock (group geometry the kernel would refuse)")
+    claimed = blocks
+    blocks = min(blocks, max(first_data + 1, (int(img.get_size()) - offset) // bs))  # what the image holds
     groups = (blocks - first_data + bpg - 1) // bpg
     gdt_blocks = (groups * desc_size + bs - 1) // bs
     gdt = img.read(offset + (first_data + 1) * bs, gdt_blocks * bs)
@@ -190,21 +226,20 @@ def _ext_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
         start = first_data + g * bpg
         count = min(bpg, blocks - start)
         if uninit_ok and flags & 0x2:
-            used = bytearray((count + 7) >> 3)
+            used = np.zeros(count, bool)
             spans = [*inside.get(g, [])]
             if _ext_has_super(g, sb):
                 spans.append((0, 1 + gdt_blocks + reserved_gdt))
             for a, n in spans:
-                for i in range(a, min(a + n, count)):
-                    used[i >> 3] |= 1 << (i & 7)
-            bitmap = bytes(used)
+                used[a : a + n] = True
+            bitmap = np.packbits(used, bitorder="little").tobytes()
         else:
             if not first_data <= bitmap_block < blocks:
                 raise ValueError(f"ext group {g}: block bitmap at {bitmap_block} is outside the volume")
             bitmap = img.read(offset + bitmap_block * bs, (count + 7) >> 3)
         for first, n in _free_bits(bitmap, count):
             runs.append((offset + (start + first) * bs, n * bs))
-    return _merge(runs)
+    return _merge(runs) + past_end(img, offset, bs, claimed)
 
 
 def _exfat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
@@ -223,16 +258,21 @@ def _exfat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     sector = 1 << sector_shift
     cbytes = sector << cluster_shift
     active = vol_flags & 1 if nfats == 2 else 0
+    claimed = clusters
+    clusters = min(clusters, max(0, (int(img.get_size()) - offset - heap * sector) // cbytes))
     fat = img.read(offset + fat_off * sector, (clusters + 2) * 4)
 
     def cluster_at(c: int) -> int:
         if not 2 <= c < clusters + 2:
-            raise ValueError(f"exFAT cluster {c} is outside the cluster heap")
+            raise ValueError(f"exFAT cluster {c} is outside the cluster heap or the image")
         return offset + heap * sector + (c - 2) * cbytes
 
     def chain(first: int, contiguous: bool = False) -> Iterable[int]:
-        c = first
-        for _ in range(clusters):
+        c, seen = first, set()
+        while True:
+            if c in seen:  # a FAT chain that loops (damage, or a trap): its data is not trusted
+                raise ValueError(f"exFAT FAT chain from cluster {first} loops at cluster {c}")
+            seen.add(c)
             yield c
             nxt = struct.unpack_from("<I", fat, c * 4)[0]
             if contiguous and nxt == 0:
@@ -264,7 +304,8 @@ def _exfat_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
         if len(parts) * cbytes >= length:
             break
     bitmap = b"".join(parts)[:length]
-    return _merge((cluster_at(i + 2), n * cbytes) for i, n in _free_bits(bitmap, clusters))
+    runs = _merge((cluster_at(i + 2), n * cbytes) for i, n in _free_bits(bitmap, clusters))
+    return runs + past_end(img, offset + heap * sector, cbytes, claimed)
 
 
 _READERS: dict[str, Callable[[pytsk3.Img_Info, int], list[Run]]] = {
@@ -324,14 +365,15 @@ def carve_areas(spec: SourceSpec, volumes: Sequence[VolumeInfo]) -> tuple[list[C
                 )
                 continue
             try:
-                runs, cut = _within(reader(img, v.offset), v.offset, int(img.get_size()))
+                end = min(v.offset + v.length, int(img.get_size())) if v.length > 0 else int(img.get_size())
+                runs, cut = _within(reader(img, v.offset), v.offset, end)
                 areas.append(CarveArea(volume, tuple(runs)))
                 if cut:
                     notes.append(
-                        f"{volume}: {cut} bytes of the file system lie past the end of the image"
-                        " (damaged or cut short) and were not carved"
+                        f"{volume}: {cut} bytes of the file system lie past the end of its partition"
+                        " or of the image (damaged or cut short) and were not carved"
                     )
-            except (OSError, struct.error, IndexError, ValueError) as e:
+            except (OSError, struct.error, IndexError, ValueError, MemoryError) as e:
                 notes.append(
                     f"{volume}: cannot read the allocation map, not carved: {' '.join(str(e).split())[:200]}"
                 )
