@@ -26,6 +26,7 @@ import pyfsapfs
 import pytest
 import pytsk3
 from PIL import Image
+from tsk_ranges import allocated_ranges
 
 from triage.evidence import open_evidence
 from triage.evidence.freespace_apfs import apfs_runs, fletcher64
@@ -55,28 +56,6 @@ def _areas(path: Path) -> tuple[dict[str, list[tuple[int, int]]], list[str]]:
     finally:
         ev.close()
     return {str(a.volume): list(a.runs) for a in areas}, notes
-
-
-def _tsk_allocated(path: Path) -> list[tuple[int, int]]:
-    """Byte ranges of every allocated file's data (all forks and attributes), from pytsk3."""
-    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(path)))
-    bs = int(fs.info.block_size)
-    ranges, seen, todo = [], set(), [fs.open_dir(path="/")]
-    while todo:
-        for f in todo.pop():
-            meta = f.info.meta
-            if meta is None or f.info.name.name in (b".", b"..") or int(meta.addr) in seen:
-                continue
-            if not int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_ALLOC):
-                continue
-            seen.add(int(meta.addr))
-            for attr in f:
-                for run in attr:
-                    if run.len and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
-                        ranges.append((int(run.addr) * bs, (int(run.addr) + int(run.len)) * bs))
-            if int(meta.type) == int(pytsk3.TSK_FS_META_TYPE_DIR):
-                todo.append(f.as_directory())
-    return ranges
 
 
 def _apfs_extents(path: Path) -> list[tuple[int, int]]:
@@ -114,7 +93,7 @@ def test_hfs_free_runs_equal_blkls_and_the_volume_header(hfsplus):
 def test_hfs_is_carved_through_carve_areas_and_never_overlaps_files(hfsplus):
     areas, notes = _areas(hfsplus)
     assert notes == [] and list(areas) == ["fs@0(hfs)"]
-    used = _tsk_allocated(hfsplus)
+    used = allocated_ranges(hfsplus)
     assert len(used) >= 8  # the special files, the data and the resource fork
     _assert_disjoint(areas["fs@0(hfs)"], used)
 

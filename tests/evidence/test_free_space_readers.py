@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import pytsk3
 from PIL import Image
+from tsk_ranges import allocated_ranges
 
 from triage.evidence import open_evidence
 from triage.evidence.unalloc import carve_areas
@@ -47,32 +47,10 @@ def _runs(path: Path) -> tuple[list[tuple[int, int]], list[str], list[str]]:
     return [r for a in areas for r in a.runs], notes, [str(a.volume) for a in areas]
 
 
-def _allocated_ranges(fs: pytsk3.FS_Info) -> list[tuple[int, int]]:
-    """Byte ranges of every allocated file's and directory's data, from TSK's attribute runs."""
-    bs = int(fs.info.block_size)
-    ranges, seen, todo = [], set(), [fs.open_dir(path="/")]
-    while todo:
-        for f in todo.pop():
-            meta = f.info.meta
-            name = f.info.name.name
-            if meta is None or name in (b".", b"..") or int(meta.addr) in seen:
-                continue
-            if not int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_ALLOC):
-                continue
-            seen.add(int(meta.addr))
-            for attr in f:
-                for run in attr:
-                    if run.len and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
-                        ranges.append((int(run.addr) * bs, (int(run.addr) + int(run.len)) * bs))
-            if int(meta.type) == int(pytsk3.TSK_FS_META_TYPE_DIR):
-                todo.append(f.as_directory())
-    return ranges
-
-
 def _check_no_overlap(path: Path) -> list[tuple[int, int]]:
     runs, notes, _ = _runs(path)
     assert notes == [] and runs
-    used = _allocated_ranges(pytsk3.FS_Info(pytsk3.Img_Info(str(path))))
+    used = allocated_ranges(path)
     assert used
     for start, length in runs:
         for a, b in used:
