@@ -23,7 +23,7 @@ from triage.evidence.archives.expand import expand, read_member
 from triage.hashing.file import hash_chunks
 from triage.locator import Location, member_id
 from triage.records import ArchiveLimits, DecodePolicy, EntryRef, FileHashes, SourceSpec
-from triage.worker import CarveJob, HashJob, process
+from triage.scan.tasks import CarveJob, HashJob, process
 
 REPO = Path(__file__).resolve().parents[1]
 THUMBED = REPO / "tests" / "data" / "inside" / "folder" / "thumb.jpg"  # a JPEG with an EXIF thumbnail

@@ -1,4 +1,4 @@
-"""Small files go to the workers in batches (triage.feed), yet a crash still costs one file.
+"""Small files go to the workers in batches (triage.scan.feed), yet a crash still costs one file.
 
 Real files in a real folder evidence, hashed by the real worker function; the only thing made up
 is the crash, injected by a wrapper around the worker (no real file crashes Pillow on purpose)."""
@@ -14,11 +14,13 @@ import pytest
 
 from triage.case.store import CaseStore
 from triage.evidence import open_evidence
-from triage.feed import BATCH_FILES, Feed
-from triage.jobs import HashBatch, HashJob, run_job
-from triage.options import ScanOptions
 from triage.records import CaseInfo
-from triage.workers import run_pool
+from triage.scan.feed import BATCH_FILES, Feed
+from triage.scan.jobs import HashBatch, HashJob
+from triage.scan.options import ScanOptions
+from triage.scan.pool import run_pool
+from triage.scan.scheduler import HASH_TASK
+from triage.scan.tasks import process
 
 BOOM = "boom.bin"
 
@@ -28,7 +30,7 @@ def crash_on_boom(job):
     jobs = job.jobs if isinstance(job, HashBatch) else (job,)
     if any(isinstance(j, HashJob) and (j.ref.fs_path or "").endswith(BOOM) for j in jobs):
         os.kill(os.getpid(), signal.SIGSEGV)
-    return run_job(job)
+    return process(job)
 
 
 @pytest.fixture
@@ -47,11 +49,11 @@ def listed(tmp_path):
     store.close()
 
 
-def _run(store: CaseStore, fn, options: ScanOptions) -> tuple[dict, list]:
+def _run(store: CaseStore, task: str, options: ScanOptions) -> tuple[dict, list]:
     order = [i for i, _size, _flags in store.pending_order()]
     feed = Feed(store, order, (), options)
     got, items = {}, []
-    for key, value in run_pool(fn, feed, options.jobs):
+    for key, value in run_pool(task, feed, options.jobs):
         items.append(key[0])
         for entry_id, _size, hashes in feed.settle(key, value):
             assert entry_id not in got
@@ -61,7 +63,7 @@ def _run(store: CaseStore, fn, options: ScanOptions) -> tuple[dict, list]:
 
 def test_small_files_travel_in_batches_and_a_crash_costs_one_file(listed):
     store, src = listed
-    got, items = _run(store, crash_on_boom, ScanOptions(jobs=2))
+    got, items = _run(store, f"{__name__}:crash_on_boom", ScanOptions(jobs=2))
     names = {i: e.path.rsplit("/", 1)[-1] for i, e in store.entries_by_id(list(got))}
     assert len(got) == 301  # every file answered exactly once
     failed = {names[i]: h.error for i, h in got.items() if h.error}
@@ -75,8 +77,8 @@ def test_small_files_travel_in_batches_and_a_crash_costs_one_file(listed):
 
 def test_large_files_are_not_batched(listed, monkeypatch):
     store, _ = listed
-    monkeypatch.setattr("triage.feed.SMALL_FILE", 0)
-    got, items = _run(store, run_job, ScanOptions(jobs=2))
+    monkeypatch.setattr("triage.scan.feed.SMALL_FILE", 0)
+    got, items = _run(store, HASH_TASK, ScanOptions(jobs=2))
     assert len(got) == 301 and set(items) == {"entry"} and not any(h.error for h in got.values())
 
 
@@ -94,7 +96,7 @@ def test_batch_length_follows_the_measured_cost(listed):
 
 def test_a_scan_of_many_small_files_matches_what_it_should(tmp_path):
     """End to end through the pipeline: batched hashing gives every file its digest and match."""
-    from triage.pipeline import scan
+    from triage.scan.pipeline import scan
 
     src = tmp_path / "evidence"
     src.mkdir()
@@ -116,14 +118,14 @@ def test_a_batch_stopped_at_its_time_budget_sends_the_rest_again(listed, monkeyp
     """With no time budget at all each batch returns after its first file: every file is still
     answered exactly once, the others through the items sent again."""
     store, _ = listed
-    monkeypatch.setattr("triage.feed.BATCH_BUDGET", 0.0)
-    got, items = _run(store, run_job, ScanOptions(jobs=2))
+    monkeypatch.setattr("triage.scan.feed.BATCH_BUDGET", 0.0)
+    got, items = _run(store, HASH_TASK, ScanOptions(jobs=2))
     assert len(got) == 301 and not any(h.error for h in got.values())
     assert items.count("entry") >= 3  # the rest of the first batches came back one by one
 
 
 def test_a_failed_batch_makes_the_next_batches_small(listed):
-    from triage.workers import WorkerFailure
+    from triage.scan.scheduler import WorkerFailure
 
     store, _ = listed
     feed = Feed(store, [], (), ScanOptions())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from triage.evidence import open_evidence, read_entry
-from triage.evidence.carve import find_pictures
+from triage.evidence.carving.carve import find_pictures
 from triage.locator import Carved, Location, Volume
 from triage.records import EntryRef
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from triage.case.store import CaseStore
 from triage.evidence import open_evidence
-from triage.integrity import verify_after
+from triage.scan.integrity import verify_after
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
-from triage.custody import load_case_file
+from triage.cli.custody import load_case_file
 from triage.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -190,8 +190,8 @@ def test_resume_takes_no_other_options_and_needs_a_case(cases, tmp_path):
 
 def test_a_resumed_stage_never_overwrites_the_first_runs_times(tmp_path):
     from triage.case.store import CaseStore
-    from triage.pipeline import stage_name
     from triage.records import CaseInfo
+    from triage.scan.pipeline import stage_name
 
     store = CaseStore.create(tmp_path / "case", CaseInfo("C-1", "J. Doe"), command_line=["triage"], tool={})
     try:
@@ -210,18 +210,11 @@ def test_a_case_recorded_before_the_upscaled_hash_resumes_without_it():
     must hash as the first part did, so no upscaled hash is added."""
     import json as _json
 
-    from triage.options import ScanOptions
-    from triage.resume import resumed_options
+    from triage.scan.options import ScanOptions
 
-    options = ScanOptions()
-    decode = options.decode_policy.as_dict()
-    del decode["upscale_below"]
-    settings = _json.loads(_json.dumps({
-        "scan_options": options.as_dict(), "decode_policy": decode,
-        "match_policy": options.match_policy.as_dict(),
-        "custody_options": {"thumbnails": options.thumbnails, "verify_after": options.verify_after,
-                            "sign_key": options.sign_key},
-    }))  # fmt: skip
-    assert resumed_options(settings, 1).decode_policy.upscale_below == 0
+    settings = _json.loads(_json.dumps(ScanOptions().to_settings()))
+    del settings["decode_policy"]["upscale_below"]
+    del settings["settings_version"]  # version 1: cases recorded before the version was
+    assert ScanOptions.from_settings(settings, 1).decode_policy.upscale_below == 0
     settings["decode_policy"]["upscale_below"] = 448
-    assert resumed_options(settings, 1).decode_policy.upscale_below == 448
+    assert ScanOptions.from_settings(settings, 1).decode_policy.upscale_below == 448

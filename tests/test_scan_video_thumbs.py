@@ -22,7 +22,7 @@ from PIL import Image
 
 from triage.case.store import CaseStore
 from triage.reports import html_report
-from triage.thumbnails import SIZE, frame_choice, video_frame_thumbnails
+from triage.scan.thumbnails import SIZE, frame_choice, video_frame_thumbnails
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = REPO / ".." / "shared" / "testdata"

@@ -4,7 +4,10 @@ import os
 import signal
 import time
 
-from triage.workers import WorkerFailure, WorkItem, run_pool
+from triage.scan.pool import run_pool
+from triage.scan.scheduler import WorkerFailure, WorkItem
+
+BEHAVE = f"{__name__}:behave"
 
 
 def behave(payload):
@@ -21,7 +24,7 @@ def behave(payload):
 
 def test_results_come_back_for_every_item():
     items = [WorkItem(i, ("ok", i), 30) for i in range(50)]
-    got = dict(run_pool(behave, items, jobs=2))
+    got = dict(run_pool(BEHAVE, items, jobs=2))
     assert got == {i: i * 2 for i in range(50)}
 
 
@@ -35,7 +38,7 @@ def test_crash_hang_and_exception_are_per_item_failures():
         WorkItem("c", ("ok", 3), 30),
     ]
     started = time.monotonic()
-    got = dict(run_pool(behave, items, jobs=2))
+    got = dict(run_pool(BEHAVE, items, jobs=2))
     assert time.monotonic() - started < 20
     assert got["a"] == 2 and got["b"] == 4 and got["c"] == 6
     assert isinstance(got["crash"], WorkerFailure) and "SIGSEGV" in got["crash"].message
@@ -46,6 +49,6 @@ def test_crash_hang_and_exception_are_per_item_failures():
 
 def test_a_run_of_crashing_items_does_not_stop_the_pool():
     items = [WorkItem(i, ("crash", 0), 30) for i in range(12)] + [WorkItem("last", ("ok", 5), 30)]
-    got = dict(run_pool(behave, items, jobs=2))
+    got = dict(run_pool(BEHAVE, items, jobs=2))
     assert all(isinstance(got[i], WorkerFailure) for i in range(12))
     assert got["last"] == 10

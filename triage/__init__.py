@@ -1,6 +1,6 @@
 """triage: forensic triage of seized media for known pictures and videos.
 
-The public API is small: :func:`triage.pipeline.scan` runs a whole scan into a case folder;
+The public API is small: :func:`triage.scan.pipeline.scan` runs a whole scan into a case folder;
 :func:`triage.evidence.open_evidence` opens one evidence item. Everything else is internal.
 """
 

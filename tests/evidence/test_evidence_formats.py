@@ -232,7 +232,7 @@ def test_small_fat32_free_space_uses_32_bit_fat_entries(gunzip, tmp_path):
     import shutil
     import struct
 
-    from triage.evidence.unalloc import carve_areas
+    from triage.evidence.carving.unalloc import carve_areas
 
     image = tmp_path / "fat32_small.raw"
     shutil.copy(gunzip("dfir_ntfs/fat32_small.raw.gz"), image)

@@ -1,4 +1,4 @@
-"""Free space of HFS+ and APFS (``triage.evidence.freespace_hfs`` / ``freespace_apfs``), on the
+"""Free space of HFS+ and APFS (``triage.evidence.carving.freespace_hfs`` / ``freespace_apfs``), on the
 corpus's dfvfs/hfsplus.raw and dfvfs/apfs.raw.
 
 Reference numbers, measured once with other tools and pinned here (no tool is needed at test time):
@@ -29,9 +29,9 @@ from PIL import Image
 from tsk_ranges import allocated_ranges
 
 from triage.evidence import open_evidence
-from triage.evidence.freespace_apfs import apfs_runs, fletcher64
-from triage.evidence.freespace_hfs import hfs_runs
-from triage.evidence.unalloc import carve_areas
+from triage.evidence.carving.freespace_apfs import apfs_runs, fletcher64
+from triage.evidence.carving.freespace_hfs import hfs_runs
+from triage.evidence.carving.unalloc import carve_areas
 
 REPO = Path(__file__).resolve().parents[2]
 BS = 4096

@@ -1,4 +1,4 @@
-"""Free space of ext2/3/4 and exFAT volumes (``triage.evidence.unalloc``), on real images: the
+"""Free space of ext2/3/4 and exFAT volumes (``triage.evidence.carving.unalloc``), on real images: the
 corpus's ext2 and exFAT images and a generated ext4 (tests/data/make_free_space_fixtures.py)
 with 64-bit descriptors, flex_bg, a ``BLOCK_UNINIT`` group and a partial last group."""
 
@@ -19,7 +19,7 @@ from PIL import Image
 from tsk_ranges import allocated_ranges
 
 from triage.evidence import open_evidence
-from triage.evidence.unalloc import carve_areas
+from triage.evidence.carving.unalloc import carve_areas
 
 REPO = Path(__file__).resolve().parents[2]
 EXT4 = REPO / "tests" / "data" / "free_space" / "ext4_uninit.img.gz"

@@ -14,7 +14,6 @@ import pytest
 
 from triage.case.store import CaseStore
 from triage.locator import Location, Volume
-from triage.provenance import tool_info
 from triage.records import (
     CaseInfo,
     DecodePolicy,
@@ -28,6 +27,7 @@ from triage.records import (
     SourceSpec,
     VolumeInfo,
 )
+from triage.scan.provenance import tool_info
 
 HOSTILE_NAMES = (
     "<script>alert(1)</script>.jpg",

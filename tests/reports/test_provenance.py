@@ -3,7 +3,7 @@
 from importlib import metadata
 
 import triage
-from triage.provenance import DEPENDENCIES, NOT_INSTALLED, package_version, tool_info
+from triage.scan.provenance import DEPENDENCIES, NOT_INSTALLED, package_version, tool_info
 
 
 def test_tool_info_names_versions():

@@ -327,7 +327,7 @@ class CaseStore(CaseReader):
         return len(ids)
 
     def add_thumbnail(self, entry_id: int, mode: str, width: int, height: int, jpeg: bytes) -> None:
-        """Store one matched picture's thumbnail (see :mod:`triage.thumbnails`)."""
+        """Store one matched picture's thumbnail (see :mod:`triage.scan.thumbnails`)."""
         with self._tx() as c:
             c.execute(
                 "INSERT OR REPLACE INTO thumbnails (entry, mode, width, height, jpeg) VALUES (?, ?, ?, ?, ?)",
@@ -338,7 +338,7 @@ class CaseStore(CaseReader):
         self, entry_id: int, mode: str, frames: Sequence[tuple[int, float, int, int, bytes]]
     ) -> None:
         """Store one matched video's frame thumbnails, ``(frame, timestamp, width, height, jpeg)``
-        each, in one transaction (see :mod:`triage.thumbnails`)."""
+        each, in one transaction (see :mod:`triage.scan.thumbnails`)."""
         with self._tx() as c:
             c.executemany(
                 "INSERT OR REPLACE INTO frame_thumbnails (entry, frame, timestamp, mode, width, height, jpeg)"

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 
 import click
 
-from triage.custody import custody, load_case_file
+from triage.cli.custody import custody, load_case_file
 from triage.errors import UsageError
 from triage.records import CaseInfo
 from triage.reports import DEFAULT_FORMATS, FORMAT_NAMES, expand_formats
 from triage.reports.signing import load_private_key
-from triage.thumbnails import POLICIES
+from triage.scan.thumbnails import POLICIES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

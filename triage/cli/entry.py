@@ -12,7 +12,7 @@ import sys
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "scan":
-        from triage.workers import warm_up
+        from triage.scan.pool import warm_up
 
         warm_up()
     from triage.cli.main import main as run

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from triage.options import Progress as ScanProgress
+from triage.scan.options import Progress as ScanProgress
 
 PLAIN_INTERVAL = 10.0
 TTY_INTERVAL = 0.1
@@ -50,7 +50,7 @@ def describe(p: ScanProgress) -> str:
 
 @contextmanager
 def progress_printer(enabled: bool = True) -> Iterator[Callable[[ScanProgress], None] | None]:
-    """Yield a progress callback for :func:`triage.pipeline.scan` (``None`` when disabled)."""
+    """Yield a progress callback for :func:`triage.scan.pipeline.scan` (``None`` when disabled)."""
     if not enabled:
         yield None
         return

@@ -1,4 +1,4 @@
-"""``triage scan``: options → :func:`triage.pipeline.scan` → progress and a one-line summary."""
+"""``triage scan``: options → :func:`triage.scan.pipeline.scan` → progress and a one-line summary."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from triage.cli.custody_opts import check_verify_after, custody_options, resolve
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
 from triage.errors import EXIT_MATCHES, EXIT_OK, UsageError
-from triage.pipeline import ScanOptions, ScanResult, scan
 from triage.records import MatchPolicy
-from triage.resume import resume
-from triage.workers import default_jobs
+from triage.scan.options import default_jobs
+from triage.scan.pipeline import ScanOptions, ScanResult, scan
+from triage.scan.resume import resume
 
 
 @click.command("scan")

@@ -27,7 +27,7 @@ of the three (no hardware help), so it is about half of the hashing time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -62,9 +62,15 @@ class MultiDigest:
         return Digests(self.size, self._md5.hexdigest(), self._sha1.hexdigest(), self._sha256.hexdigest())
 
 
-def digest_chunks(chunks: Iterable[bytes | bytearray | memoryview]) -> Digests:
-    """MD5, SHA-1 and SHA-256 of the concatenated chunks, reading them once."""
+def digest_chunks(
+    chunks: Iterable[bytes | bytearray | memoryview], on_bytes: Callable[[int], None] | None = None
+) -> Digests:
+    """MD5, SHA-1 and SHA-256 of the concatenated chunks, reading them once; ``on_bytes(done)``
+    after each chunk (a whole evidence medium is a long read that shows its progress). The scan's
+    image hash and ``--verify-after`` both use this, so both reads hash alike."""
     digest = MultiDigest()
     for chunk in chunks:
         digest.update(chunk)
+        if on_bytes is not None:
+            on_bytes(digest.size)
     return digest.result()

@@ -2,9 +2,10 @@
 stores, and ``--verify-after``: every disk image hashed again once the scan is done.
 
 The scan opened the evidence read-only; this second full read is the proof a court may ask for.
-It uses the same worker job as the first hash (:class:`triage.worker.MediumJob`), so both reads
-hash the same bytes the same way. The result per evidence item (``unchanged``, ``changed`` or
-``not computed``) with the digests goes to the case settings (``verify_after``) and the audit log.
+It uses the same digest loop as the first hash (:func:`triage.hashing.crypto.digest_chunks` over
+:func:`triage.evidence.iter_medium`), so both reads hash the same bytes the same way. The result
+per evidence item (``unchanged``, ``changed`` or ``not computed``) with the digests goes to the
+case settings (``verify_after``) and the audit log.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections.abc import Callable, Sequence
 
 from triage.case.store import CaseStore
 from triage.errors import TriageError
-from triage.evidence import Evidence
-from triage.jobs import MediumHashes
+from triage.evidence import Evidence, iter_medium
+from triage.hashing.crypto import Digests, digest_chunks
 from triage.records import EvidenceInfo
+from triage.scan.scheduler import WorkerFailure
 from triage.timeutil import now_utc
-from triage.workers import WorkerFailure
 
 
 def verify_after(
@@ -32,8 +33,6 @@ def verify_after(
     can show a long read's progress (the scan's own image hash runs in a worker beside the file
     hashing). The digests are computed exactly as the worker's :class:`MediumJob` does.
     """
-    from triage.worker import hash_medium  # the worker's own digest loop, imported when needed
-
     started = now_utc()
     first = {e["id"]: e for e in store.evidence()}
     results: dict[str, dict[str, object]] = {}
@@ -43,8 +42,9 @@ def verify_after(
         eid = ev.info.evidence_id
         before = first[eid]
         try:
-            value = hash_medium(
-                ev.spec, lambda done, eid=eid, total=ev.info.size: _tick(on_bytes, eid, done, total)
+            value = digest_chunks(
+                iter_medium(ev.spec),
+                lambda done, eid=eid, total=ev.info.size: _tick(on_bytes, eid, done, total),
             )
         except (TriageError, OSError) as e:
             results[eid] = {"result": "not computed", "error": " ".join(str(e).split()),
@@ -68,7 +68,7 @@ def _tick(on_bytes: Callable[[str, int, int], None] | None, eid: str, done: int,
         on_bytes(eid, done, total)
 
 
-def record_medium(store: CaseStore, info: EvidenceInfo, value: MediumHashes | WorkerFailure) -> None:
+def record_medium(store: CaseStore, info: EvidenceInfo, value: Digests | WorkerFailure) -> None:
     """Compare the medium's computed hashes with those stored in the container (E01)."""
     if isinstance(value, WorkerFailure):
         store.record_error(None, info.evidence_id, f"evidence hashing failed: {value.message}")

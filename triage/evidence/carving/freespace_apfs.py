@@ -151,7 +151,7 @@ def _addresses(data: bytes, at: int, count: int, what: str) -> list[int]:
 def apfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     """Free byte runs ``(absolute offset, length)`` of the APFS container at ``offset`` (its
     main device). Raises ``ValueError`` (or ``struct.error``/``OSError``) on a malformed map."""
-    from triage.evidence.unalloc import _free_bits, past_end  # here: unalloc imports this module
+    from triage.evidence.carving.unalloc import _free_bits, past_end  # here: unalloc imports this module
 
     c = _Container(img, offset)
     sm = _spaceman(c)

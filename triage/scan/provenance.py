@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from triage.case.store import CaseStore
     from triage.evidence import Evidence
     from triage.hashsets import MatchIndex
-    from triage.options import ScanOptions
+    from triage.scan.options import ScanOptions
 
 #: Distributions whose versions can change a result (decoding, hashing, evidence reading) or the report.
 DEPENDENCIES: tuple[str, ...] = (
@@ -62,20 +62,10 @@ def record_setup(
 ) -> None:
     """Record what this scan works with, before any file is read: its options and policies,
     every hash set (path, SHA-256, format, role, counts) and every evidence item as opened."""
-    store.set_setting("scan_options", options.as_dict())
-    store.set_setting("decode_policy", options.decode_policy.as_dict())
-    store.set_setting("match_policy", options.match_policy.as_dict())
-    # Recorded now (thumbnails and verify-after record their own results only when they run),
-    # so that ``triage scan --resume`` finishes the scan exactly as it was asked for.
-    store.set_setting(
-        "custody_options",
-        {
-            "thumbnails": options.thumbnails,
-            "verify_after": options.verify_after,
-            "sign_key": options.sign_key,
-        },
-    )
-    store.audit("scan started", options=options.as_dict())
+    settings = options.to_settings()
+    for key, value in settings.items():
+        store.set_setting(key, value)
+    store.audit("scan started", options=settings["scan_options"])
     for info in index.infos:
         store.add_hashset(info)
         store.audit(

@@ -19,15 +19,13 @@ from triage.case.store import CaseStore
 from triage.errors import CaseError, EvidenceError, HashSetError, TriageError
 from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
-from triage.options import Progress, ProgressFn, ScanOptions, ScanResult
-from triage.pipeline import run_remaining
-from triage.records import ArchiveLimits, DecodePolicy, HashSetInfo, MatchPolicy
-from triage.workers import default_jobs, warm_up
+from triage.records import HashSetInfo
+from triage.scan.options import SETTINGS_KEYS, Progress, ProgressFn, ScanOptions, ScanResult
+from triage.scan.pipeline import run_remaining
+from triage.scan.pool import LocalScheduler
+from triage.scan.scheduler import Scheduler
 
-__all__ = ["resume", "resumed_options"]
-
-#: Settings a resume needs; ``custody_options`` is recorded by triage versions that can resume.
-NEEDED = ("scan_options", "decode_policy", "match_policy", "custody_options")
+__all__ = ["resume"]
 
 
 def resume(
@@ -36,15 +34,17 @@ def resume(
     jobs: int | None = None,
     command_line: Sequence[str],
     on_progress: ProgressFn | None = None,
+    scheduler: Scheduler | None = None,
 ) -> ScanResult:
     """Finish the killed scan in ``case_dir``: hash its pending entries, then run the stages
-    that follow as :func:`triage.pipeline.scan` does. ``jobs`` changes only the speed."""
+    that follow as :func:`triage.scan.pipeline.scan` does. ``jobs`` changes only the speed."""
     started_clock = time.monotonic()
     store = CaseStore.open(Path(case_dir))
     opened: list[Evidence] = []
     try:
         options = _check_case(store, jobs)
-        warm_up()
+        scheduler = scheduler or LocalScheduler()
+        scheduler.warm_up()
         index = _reopen_hashsets(store.hashsets())
         recorded = store.evidence()
         for item in recorded:
@@ -69,7 +69,9 @@ def resume(
     finally:
         for ev in opened:
             ev.close()
-    return run_remaining(store, opened, index, options, progress, on_progress, media, started_clock)
+    return run_remaining(
+        store, opened, index, options, progress, on_progress, media, started_clock, scheduler
+    )
 
 
 def _check_case(store: CaseStore, jobs: int | None) -> ScanOptions:
@@ -83,47 +85,18 @@ def _check_case(store: CaseStore, jobs: int | None) -> ScanOptions:
     if not listing or not listing[0]["finished_at"]:
         raise CaseError(f"the scan in {where} was killed while listing; start a new scan")
     settings = store.settings()
-    missing = [k for k in NEEDED if k not in settings]
+    missing = [k for k in SETTINGS_KEYS if k not in settings]
     if missing:
         raise CaseError(
             f"the case in {where} does not record {', '.join(missing)} (made by an older triage);"
             " start a new scan"
         )
-    options = resumed_options(settings, jobs)
+    options = ScanOptions.from_settings(settings, jobs)
     if options.carve and any(e["action"] == "carving planned" for e in store.audit_events()):
         raise CaseError(
             f"the scan in {where} was killed while carving, which cannot resume; start a new scan"
         )
     return options
-
-
-def resumed_options(settings: dict[str, Any], jobs: int | None) -> ScanOptions:
-    """The :class:`ScanOptions` a scan recorded (:func:`triage.provenance.record_setup`), field by
-    field; ``jobs`` and ``batch`` change only speed and are not taken from the case."""
-    scan, custody = settings["scan_options"], settings["custody_options"]
-    decode = dict(settings["decode_policy"])
-    decode["algorithms"] = tuple(decode["algorithms"])
-    # A case recorded before the upscaled hash existed was hashed without it: finish it alike.
-    decode.setdefault("upscale_below", 0)
-    try:
-        return ScanOptions(
-            jobs=jobs or default_jobs(),
-            media_only=scan["media_only"],
-            perceptual=scan["perceptual"],
-            hash_evidence=scan["hash_evidence"],
-            timeout=scan["timeout"],
-            min_rate=scan["min_rate"],
-            formats=tuple(scan["formats"]),
-            carve=scan["carve"],
-            archive_limits=ArchiveLimits(**scan["archive_limits"]),
-            decode_policy=DecodePolicy(**decode),
-            match_policy=MatchPolicy(**settings["match_policy"]),
-            thumbnails=custody["thumbnails"],
-            verify_after=custody["verify_after"],
-            sign_key=custody["sign_key"],
-        )
-    except (KeyError, TypeError) as e:
-        raise CaseError(f"the case's recorded settings cannot be read by this triage: {e}") from e
 
 
 def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:

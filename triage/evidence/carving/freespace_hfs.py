@@ -57,7 +57,11 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     Raises ``ValueError`` (or ``struct.error``/``OSError`` from the image) when the volume
     header or the allocation file is not usable.
     """
-    from triage.evidence.unalloc import _free_bits, _merge, past_end  # here: unalloc imports this module
+    from triage.evidence.carving.unalloc import (  # here: unalloc imports this module
+        _free_bits,
+        _merge,
+        past_end,
+    )
 
     offset, header = _volume_header(img, offset)
     block_size, total_blocks = struct.unpack_from(">II", header, 40)

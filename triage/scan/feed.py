@@ -4,7 +4,7 @@ Why batches: a worker answers one item at a time, and each item costs the parent
 pipe write, a wake-up and a reply (about 0.3 ms). That is nothing beside a photo's perceptual
 hash, but a drive holds hundreds of thousands of small files (icons, caches, documents), where
 the round trips cost more than the hashing. Small files therefore travel
-:data:`BATCH_FILES` at a time (:class:`~triage.jobs.HashBatch`).
+:data:`BATCH_FILES` at a time (:class:`~triage.scan.jobs.HashBatch`).
 
 Why retries: the pool's promise is that a crash or a hang costs one file, not more. A batch
 whose worker crashed or ran out of time is not recorded as failed: each of its files is sent
@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from triage.case.store import CaseStore
 from triage.evidence import Evidence
-from triage.jobs import BatchResult, HashBatch, HashJob, MediumJob
-from triage.options import ScanOptions
 from triage.records import EntryRef, FileHashes
-from triage.workers import WorkerFailure, WorkItem
+from triage.scan.jobs import BatchResult, HashBatch, HashJob, MediumJob
+from triage.scan.options import ScanOptions
+from triage.scan.scheduler import WorkerFailure, WorkItem
 
 #: Files up to this size may go in batches.
 SMALL_FILE = 256 * 1024
@@ -43,7 +43,7 @@ _READ = 1000
 
 
 class Feed:
-    """Iterator of :class:`WorkItem` for :func:`triage.workers.run_pool`: whole-medium hashes,
+    """Iterator of :class:`WorkItem` for :func:`triage.scan.pool.run_pool`: whole-medium hashes,
     then carving, then entries largest first (the long jobs start early and the short ones fill
     the gaps, so no worker idles at the end while another finishes one big video), small ones
     in batches. Entries handed to :meth:`retry` come next, one per item.
@@ -85,13 +85,12 @@ class Feed:
         """The ``(entry id, size, hashes)`` an ``entry`` or ``batch`` item's result gives: a
         failed file is its error; a failed batch gives none now, its files are sent again."""
         if key[0] == "batch":
-            if isinstance(value, WorkerFailure):
+            if not isinstance(value, BatchResult):  # a WorkerFailure (or nonsense from a worker)
                 # Crashed or ran out of time: each file again, on its own, and the batches after
                 # it small until finished ones show the files are quick again.
                 self._per_file = max(self._per_file, BATCH_SECONDS)
                 self.retry(key[1])
                 return []
-            assert isinstance(value, BatchResult)
             done = len(value.results)
             self.observe(done, value.seconds)
             if done < len(key[1]):  # the worker stopped at the batch's time budget
@@ -101,7 +100,8 @@ class Feed:
         _, entry_id, size = key
         if isinstance(value, WorkerFailure):
             value = FileHashes(size_read=0, error=value.message)
-        assert isinstance(value, FileHashes)
+        elif not isinstance(value, FileHashes):
+            value = FileHashes(size_read=0, error=f"worker answered {type(value).__name__}, not file hashes")
         return [(entry_id, size, value)]
 
     def observe(self, files: int, seconds: float) -> None:

@@ -32,7 +32,7 @@ from triage.case.store import CaseStore
 from triage.errors import UsageError
 from triage.evidence import read_entry
 from triage.records import DecodePolicy, Entry
-from triage.workers import WorkerFailure, WorkItem, run_pool
+from triage.scan.scheduler import THUMBNAIL_TASK, Scheduler, WorkerFailure, WorkItem
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -190,9 +190,11 @@ def make_thumbnails(
     decode: DecodePolicy = _DEFAULT_DECODE,
     jobs: int = 1,
     timeout: float = 120.0,
+    scheduler: Scheduler | None = None,
 ) -> dict[str, int]:
     """Store thumbnails of the matched pictures and frames of the matched videos under ``policy``,
-    made in ``jobs`` worker processes; returns counts for the audit."""
+    made in ``jobs`` worker processes (by ``scheduler``, default this machine's pool); returns
+    counts for the audit."""
     check_policy(policy)
     store.set_setting(
         "thumbnails",
@@ -222,7 +224,11 @@ def make_thumbnails(
     if not items:  # nothing matched: no worker to start
         store.audit("thumbnails stored", policy=policy, **counts)
         return counts
-    for (kind, entry_id), made in run_pool(render_job, items, max(1, min(jobs, len(items)))):
+    if scheduler is None:
+        from triage.scan.pool import LocalScheduler
+
+        scheduler = LocalScheduler()
+    for (kind, entry_id), made in scheduler.run(THUMBNAIL_TASK, items, max(1, min(jobs, len(items)))):
         if kind == "picture":
             if isinstance(made, WorkerFailure) or not made:
                 counts["failed"] += 1

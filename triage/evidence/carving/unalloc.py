@@ -20,8 +20,8 @@ import numpy as np
 import pytsk3
 
 from triage.evidence import disk
-from triage.evidence.freespace_apfs import apfs_runs
-from triage.evidence.freespace_hfs import hfs_runs
+from triage.evidence.carving.freespace_apfs import apfs_runs
+from triage.evidence.carving.freespace_hfs import hfs_runs
 from triage.evidence.volumes import open_fs
 from triage.locator import Volume
 from triage.records import SourceSpec, VolumeInfo

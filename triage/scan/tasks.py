@@ -1,6 +1,6 @@
 """What a worker process does with one work item: read bytes from the evidence and hash them.
 
-The work items themselves are in :mod:`triage.jobs` (light to import in the parent).
+The work items themselves are in :mod:`triage.scan.jobs` (light to import in the parent).
 
 Work items are addresses (:class:`~triage.records.EntryRef`, :class:`~triage.records.SourceSpec`),
 never handles: ``triage.evidence`` opens each source once per worker and keeps it, so the same
@@ -14,35 +14,48 @@ import dataclasses
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from triage.errors import TriageError
 from triage.evidence import iter_medium, read_entry
 from triage.evidence.archives.expand import expand, worth_spooling
-from triage.evidence.carve import find_pictures
+from triage.evidence.carving.carve import find_pictures
 from triage.evidence.reader import read_range
-from triage.hashing.crypto import MultiDigest
+from triage.hashing.crypto import Digests, digest_chunks
 from triage.hashing.decode import PictureDecodeError, decode_picture
 from triage.hashing.file import hash_chunks
-from triage.jobs import BatchResult, CarveJob, CarveResult, HashBatch, HashJob, MediumHashes, MediumJob
-from triage.records import CarvedFile, DecodePolicy, FileHashes, SourceSpec
+from triage.records import CarvedFile, DecodePolicy, FileHashes
+from triage.scan.jobs import BatchResult, CarveJob, CarveResult, HashBatch, HashJob, MediumJob
 
 
 def process(
     job: HashJob | HashBatch | MediumJob | CarveJob,
-) -> FileHashes | BatchResult | MediumHashes | CarveResult:
-    """Run one job. A read error becomes a per-file error in the result, never an exception."""
-    if isinstance(job, HashBatch):
-        started = time.monotonic()
-        results: list[FileHashes] = []
-        for one in job.jobs:
-            if results and job.budget is not None and time.monotonic() - started > job.budget:
-                break  # the rest go back to the parent, which sends them again
-            results.append(_one_of_batch(one))
-        return BatchResult(tuple(results), time.monotonic() - started)
-    if isinstance(job, MediumJob):
-        return hash_medium(job.spec)
-    if isinstance(job, CarveJob):
-        return _carve(job)
+) -> FileHashes | BatchResult | Digests | CarveResult:
+    """Run one work item (the scheduler's :data:`~triage.scan.scheduler.HASH_TASK`). A read
+    error becomes a per-file error in the result, never an exception."""
+    handler = _HANDLERS.get(type(job))
+    if handler is None:
+        raise TypeError(f"not a work item: {type(job).__name__}")
+    return handler(job)
+
+
+def _batch(job: HashBatch) -> BatchResult:
+    started = time.monotonic()
+    results: list[FileHashes] = []
+    for one in job.jobs:
+        if results and job.budget is not None and time.monotonic() - started > job.budget:
+            break  # the rest go back to the parent, which sends them again
+        results.append(_one_of_batch(one))
+    return BatchResult(tuple(results), time.monotonic() - started)
+
+
+def _medium(job: MediumJob) -> Digests:
+    return digest_chunks(iter_medium(job.spec))
+
+
+def _hash(job: HashJob) -> FileHashes:
+    """Digests, media type and perceptual hashes of one entry; archives and pictures with
+    embedded ones are looked into under the job's limits."""
     started = time.monotonic()
     chunks = read_entry(job.ref)
 
@@ -93,11 +106,9 @@ def _one_of_batch(job: HashJob) -> FileHashes:
     """One file of a batch: an unexpected exception is that file's error (worded as the pool words
     one that ends an item), not the batch's."""
     try:
-        result = process(job)
+        return _hash(job)
     except Exception as e:
         return FileHashes(size_read=0, error=" ".join(f"{type(e).__name__}: {e}".split())[:500])
-    assert isinstance(result, FileHashes)
-    return result
 
 
 def _deadline(started: float, seconds: float | None) -> float | None:
@@ -149,15 +160,12 @@ def _carve(job: CarveJob) -> CarveResult:
     return CarveResult(scanned, tuple(carved))
 
 
-def hash_medium(spec: SourceSpec, on_bytes: Callable[[int], None] | None = None) -> MediumHashes:
-    """MD5, SHA-1 and SHA-256 of a whole medium in one read (``on_bytes(done)`` after each chunk)."""
-    digest = MultiDigest()
-    for chunk in iter_medium(spec):
-        digest.update(chunk)
-        if on_bytes is not None:
-            on_bytes(digest.size)
-    d = digest.result()
-    return MediumHashes(d.size, d.md5, d.sha1, d.sha256)
+_HANDLERS: dict[type, Callable[[Any], Any]] = {
+    HashJob: _hash,
+    HashBatch: _batch,
+    MediumJob: _medium,
+    CarveJob: _carve,
+}
 
 
 def _one_line(e: BaseException) -> str:

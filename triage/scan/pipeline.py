@@ -6,7 +6,7 @@ The parent process is the only writer of the case database. It
    input fails with one clear error and leaves no half-made case folder;
 2. lists every entry of every evidence item into the store (metadata only; fast) so totals and
    an ETA are known, and so a killed scan leaves a store that says what was still to do;
-3. sends each entry's address to worker processes (:mod:`triage.workers`), which read and hash
+3. sends each entry's address to worker processes (:mod:`triage.scan.pool`), which read and hash
    the bytes; matches against the index happen here, in the parent, where the index lives once;
 4. commits results in batches (one transaction each), then writes the reports and the manifest.
 
@@ -23,20 +23,20 @@ from pathlib import Path
 from triage.case.store import CaseStore
 from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
-from triage.feed import Feed
 from triage.hashsets import MatchIndex, open_match_index
-from triage.inside import carve_items, record_carved, record_children
-from triage.integrity import record_medium, verify_after
-from triage.jobs import run_job
 from triage.locator import valid_evidence_id
-from triage.options import Progress, ProgressFn, ScanOptions, ScanResult
-from triage.preflight import check_case_dir, check_case_info
-from triage.provenance import record_setup, tool_info
 from triage.records import CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
-from triage.thumbnails import make_thumbnails
+from triage.scan.children import carve_items, record_carved, record_children
+from triage.scan.feed import Feed
+from triage.scan.integrity import record_medium, verify_after
+from triage.scan.options import Progress, ProgressFn, ScanOptions, ScanResult
+from triage.scan.pool import LocalScheduler
+from triage.scan.preflight import check_case_dir, check_case_info
+from triage.scan.provenance import record_setup, tool_info
+from triage.scan.scheduler import HASH_TASK, Scheduler, WorkerFailure, WorkItem
+from triage.scan.thumbnails import make_thumbnails
 from triage.timeutil import now_utc
-from triage.workers import WorkerFailure, WorkItem, run_pool, warm_up
 
 __all__ = ["Progress", "ProgressFn", "ScanOptions", "ScanResult", "run_remaining", "scan"]
 
@@ -50,11 +50,13 @@ def scan(
     *,
     command_line: Sequence[str],
     on_progress: ProgressFn | None = None,
+    scheduler: Scheduler | None = None,
 ) -> ScanResult:
     """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``.
 
     ``hashsets`` are raw set files or compiled indexes, each a path (an alert set) or a pair
     of path and role (``alert`` or ``ignore``); see :func:`triage.hashsets.open_match_index`.
+    ``scheduler`` runs the work items (default: this machine's process pool).
     """
     started_clock = time.monotonic()
     ids = [eid for _, eid in sources]
@@ -67,7 +69,8 @@ def scan(
         raise UsageError("no evidence given")
     check_case_dir(case_dir, [path for path, _ in sources])
     check_case_info(case)
-    warm_up()  # the workers' fork server imports its modules while we load sets and list
+    scheduler = scheduler or LocalScheduler()
+    scheduler.warm_up()  # workers get ready while we load sets and list
 
     index = open_match_index([(h, "alert") if isinstance(h, str) else h for h in hashsets])
     opened: list[Evidence] = []
@@ -86,7 +89,9 @@ def scan(
         for ev in opened:
             ev.close()
     media = opened if options.hash_evidence else []
-    return run_remaining(store, opened, index, options, progress, on_progress, media, started_clock)
+    return run_remaining(
+        store, opened, index, options, progress, on_progress, media, started_clock, scheduler
+    )
 
 
 @dataclass
@@ -100,6 +105,7 @@ class _Run:
     progress: Progress
     on_progress: ProgressFn | None
     media: Sequence[Evidence]  # evidence whose whole-image hash is still to be computed
+    scheduler: Scheduler
 
     def tick(self, stage: str | None = None) -> None:
         if stage is not None:
@@ -124,11 +130,12 @@ def run_remaining(
     on_progress: ProgressFn | None,
     media: Sequence[Evidence],
     started_clock: float,
+    scheduler: Scheduler | None = None,
 ) -> ScanResult:
-    """Everything after listing, shared by a new scan and a resumed one (:mod:`triage.resume`):
+    """Everything after listing, shared by a new scan and a resumed one (:mod:`triage.scan.resume`):
     hash the pending entries (and the ``media`` whose image hash is still missing), custody
     stages, finish, reports and manifest. Closes ``store``."""
-    run = _Run(store, opened, index, options, progress, on_progress, media)
+    run = _Run(store, opened, index, options, progress, on_progress, media, scheduler or LocalScheduler())
     try:
         _hash_and_match(run)
         _after_hashing(run)
@@ -244,7 +251,7 @@ def _collect(
     stored = {ev.info.evidence_id: ev for ev in run.opened}
     last_commit = time.monotonic()
     feed = Feed(store, to_read, run.media, options, carving)
-    for key, value in run_pool(run_job, feed, options.jobs):
+    for key, value in run.scheduler.run(HASH_TASK, feed, options.jobs):
         kind = key[0]
         if kind == "medium":
             record_medium(store, stored[key[1]].info, value)
@@ -293,7 +300,12 @@ def _after_hashing(run: _Run) -> None:
     name, started = stage_name(store, "thumbnails"), now_utc()
     run.tick("thumbnails")
     make_thumbnails(
-        store, options.thumbnails, options.decode_policy, jobs=options.jobs, timeout=options.timeout
+        store,
+        options.thumbnails,
+        options.decode_policy,
+        jobs=options.jobs,
+        timeout=options.timeout,
+        scheduler=run.scheduler,
     )
     store.stage(name, started, now_utc())
     if options.verify_after and options.hash_evidence:

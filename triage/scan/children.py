@@ -2,7 +2,7 @@
 
 Workers return what they found inside an entry as :class:`~triage.records.ChildFile` records on
 its :class:`~triage.records.FileHashes`, and carved pictures as a
-:class:`~triage.worker.CarveResult`. The parent, the case store's only writer, gives each an
+:class:`~triage.scan.tasks.CarveResult`. The parent, the case store's only writer, gives each an
 :class:`~triage.records.Entry` whose location continues the parent's (``...#5>inner.zip>c.jpg``)
 or names the carved bytes (``.../$unalloc@OFFSET+LENGTH(carved jpeg)``), adds them to the store
 and matches them against the index like any file.
@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from triage.case.store import CaseStore
-from triage.evidence.carve import MAX_CARVE
-from triage.evidence.unalloc import carve_areas
-from triage.jobs import CarveJob, CarveResult
+from triage.evidence.carving.carve import MAX_CARVE
+from triage.evidence.carving.unalloc import carve_areas
 from triage.locator import Carved, Location, member_name
 from triage.records import Entry, EntryRef, FileHashes, Match, MatchPolicy
-from triage.workers import WorkItem
+from triage.scan.jobs import CarveJob, CarveResult
+from triage.scan.scheduler import WorkItem
 
 #: Bytes of unallocated space searched for headers per piece, and per work item.
 PIECE_BYTES = 16 * 1024 * 1024

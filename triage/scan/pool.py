@@ -6,25 +6,24 @@ every worker owns one duplex pipe and works on one item at a time; the parent wa
 and the process sentinels together, so it sees at once which item crashed its worker or ran past
 its deadline, records that item as failed, and starts a fresh worker.
 
-Items and results are plain picklable data. Workers keep their own open handles (a disk image
-opened once per worker, not per file); that is why items are addresses, not handles.
+Items and results are plain picklable data; the task is named (see :mod:`triage.scan.scheduler`,
+whose seam :class:`LocalScheduler` implements) and each worker imports it once. Workers keep
+their own open handles (a disk image opened once per worker, not per file); that is why items
+are addresses, not handles.
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
+import signal
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from triage.errors import TriageError
-
-#: A worker function takes the item's payload and returns a picklable result.
-WorkerFn = Callable[[Any], Any]
+from triage.scan.scheduler import WorkerFailure, WorkItem, resolve
 
 #: Fresh workers in a row that may die before they are even ready; then the pool gives up, since
 #: the fault is the environment (a worker cannot start), not a hostile file.
@@ -34,25 +33,16 @@ _READY = "ready"
 MAX_TIMEOUT = 24 * 3600.0
 
 #: Modules the fork server imports once, so each worker starts with them loaded.
-_PRELOAD = ("triage.worker",)
+_PRELOAD = ("triage.scan.tasks",)
 
 
-@dataclass(frozen=True)
-class WorkItem:
-    key: Any  # returned with the result, never sent to the worker
-    payload: Any
-    timeout: float  # seconds of wall time before the worker is killed
-
-
-@dataclass(frozen=True)
-class WorkerFailure:
-    """An item whose worker crashed, hung or raised; ``message`` is one line."""
-
-    message: str
-
-
-def _worker_main(conn: Connection, fn: WorkerFn) -> None:
-    """Loop in the child: say it is ready, then receive a payload, send back ``(ok, result)``."""
+def _worker_main(conn: Connection, task: str) -> None:
+    """Loop in the child: import the task, say it is ready, then receive a payload, send back
+    ``(ok, result)``."""
+    try:
+        fn = resolve(task)
+    except Exception:  # a task that cannot be imported: the worker dies stillborn, and says why
+        return
     try:
         conn.send(_READY)
     except (BrokenPipeError, OSError):
@@ -76,9 +66,9 @@ def _worker_main(conn: Connection, fn: WorkerFn) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: mp.context.BaseContext, fn: WorkerFn) -> None:
+    def __init__(self, ctx: mp.context.BaseContext, task: str) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child, fn), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, task), daemon=True)
         self.proc.start()
         child.close()
         self.item: WorkItem | None = None
@@ -132,17 +122,17 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
-def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[Any, Any]]:
-    """Run ``fn`` over ``items`` in ``jobs`` processes; yield ``(key, result)`` as they finish.
-    ``items`` is asked for its next item whenever a worker is free, until every worker is idle
-    and it has none.
+def run_pool(task: str, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[Any, Any]]:
+    """Run the function named ``task`` (``"module:function"``) over ``items`` in ``jobs``
+    processes; yield ``(key, result)`` as they finish. ``items`` is asked for its next item
+    whenever a worker is free, until every worker is idle and it has none.
 
     ``result`` is a :class:`WorkerFailure` for an item that raised, crashed its worker or timed
     out. Order of results is completion order. Closing the generator stops every worker.
     """
     ctx = _context()
     source = iter(items)
-    workers = [_Worker(ctx, fn) for _ in range(max(1, jobs))]
+    workers = [_Worker(ctx, task) for _ in range(max(1, jobs))]
     stillborn = 0  # workers in a row that died before finishing any item
     try:
         while True:
@@ -190,7 +180,7 @@ def run_pool(fn: WorkerFn, items: Iterable[WorkItem], jobs: int) -> Iterator[tup
                         stillborn += 1
                         if stillborn >= MAX_STILLBORN:
                             raise TriageError(f"worker processes cannot start or keep failing: {failure}")
-                    workers[i] = _Worker(ctx, fn)
+                    workers[i] = _Worker(ctx, task)
                     yield item.key, WorkerFailure(failure)
     finally:
         for w in workers:
@@ -202,8 +192,6 @@ def _death_message(w: _Worker) -> str:
     code = w.proc.exitcode
     if code is not None and code < 0:
         try:
-            import signal
-
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
@@ -211,9 +199,12 @@ def _death_message(w: _Worker) -> str:
     return f"worker exited (code {code}) while processing this item"
 
 
-def default_jobs() -> int:
-    """Worker count when none is given: the CPUs this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+class LocalScheduler:
+    """The embedded pool as a :class:`~triage.scan.scheduler.Scheduler`: the default, needing no
+    server."""
+
+    def warm_up(self) -> None:
+        warm_up()
+
+    def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
+        return run_pool(task, items, slots)

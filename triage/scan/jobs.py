@@ -1,15 +1,14 @@
 """Work items sent to worker processes: plain, picklable addresses and settings.
 
-They live apart from :mod:`triage.worker` so the parent process can build them without importing
+They live apart from :mod:`triage.scan.tasks` (what a worker does with them, named by
+:data:`triage.scan.scheduler.HASH_TASK`) so the parent process can build them without importing
 what the workers need (Pillow, imagehash, py7zr...): the parent's start-up stays short, and the
-workers' fork server imports those once. :func:`run_job` is the pool's worker function; it
-imports the worker on first use, which in a worker is already done by the fork server.
+workers import those once. This module imports nothing that runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from triage.locator import Volume
 from triage.records import ArchiveLimits, CarvedFile, DecodePolicy, EntryRef, FileHashes, SourceSpec
@@ -33,7 +32,7 @@ class HashJob:
 
 @dataclass(frozen=True)
 class HashBatch:
-    """Several small files in one item (see :mod:`triage.feed`); answered by a :class:`BatchResult`."""
+    """Several small files in one item (see :mod:`triage.scan.feed`); answered by a :class:`BatchResult`."""
 
     jobs: tuple[HashJob, ...]
     #: Seconds after which the worker starts no further job of the batch (None: all of them).
@@ -77,21 +76,7 @@ class CarveResult:
 
 @dataclass(frozen=True)
 class MediumJob:
-    """Hash a whole evidence medium (the image's own MD5/SHA-1/SHA-256)."""
+    """Hash a whole evidence medium (the image's own MD5/SHA-1/SHA-256); answered by a
+    :class:`~triage.hashing.crypto.Digests`."""
 
     spec: SourceSpec
-
-
-@dataclass(frozen=True)
-class MediumHashes:
-    size: int
-    md5: str
-    sha1: str
-    sha256: str
-
-
-def run_job(job: Any) -> Any:
-    """The pool's worker function (see :func:`triage.worker.process`)."""
-    from triage.worker import process
-
-    return process(job)
