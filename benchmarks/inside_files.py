@@ -161,9 +161,9 @@ def build_fat(root: Path, mb: int) -> tuple[Path, int]:
 def carving(root: Path, mb: int) -> None:
     from triage.evidence import open_evidence
     from triage.evidence.carving.carve import MAX_CARVE
+    from triage.evidence.carving.plan import JOB_BYTES  # noqa: F401 - same piece sizes as a scan
     from triage.evidence.carving.unalloc import carve_areas
     from triage.records import DecodePolicy
-    from triage.scan.children import JOB_BYTES  # noqa: F401 - same piece sizes as a scan
     from triage.scan.tasks import CarveJob, process
 
     image, written = build_fat(root, mb)

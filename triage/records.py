@@ -263,7 +263,6 @@ UPSCALED = "upscaled"
 TRANSFORMS: tuple[str, ...] = (*DIHEDRAL_NAMES, CROPPED, UPSCALED)
 
 
-HashAlgorithm = Literal["md5", "sha1", "sha256", "pdq", "phash", "dhash", "ahash", "whash"]
 EXACT_ALGORITHMS: tuple[str, ...] = ("md5", "sha1", "sha256")
 PERCEPTUAL_ALGORITHMS: tuple[str, ...] = ("pdq", "phash", "dhash", "ahash", "whash")
 

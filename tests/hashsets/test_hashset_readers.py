@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from types import ModuleType
 
@@ -129,17 +128,14 @@ def test_missing_file_folder_and_unknown_format(data_dir: Path, tmp_path: Path) 
         load_hashset(data_dir / "plain-md5.txt", format="nope")
 
 
-def test_large_plain_list_loads_fast(tmp_path: Path) -> None:
-    """200,000 MD5 lines (a fifth of the million measured in the report) well within a second
-    or two; a regression to a slow path shows up here."""
+def test_large_plain_list_loads_whole(tmp_path: Path) -> None:
+    """200,000 MD5 lines, every one loaded with its line number. Its speed is measured by
+    ``benchmarks/index.py``, not here: a timed test fails on a busy machine, not on slow code."""
     path = tmp_path / "big.txt"
     path.write_text("".join(f"{os.urandom(16).hex()}\n" for _ in range(200_000)))
-    start = time.perf_counter()
     loaded = load_hashset(path)
-    elapsed = time.perf_counter() - start
     assert loaded.info.entries == 200_000
     assert loaded.hashes[-1].line == 200_000
-    assert elapsed < 5.0, f"{elapsed:.2f} s"
 
 
 def test_windows_1252_name_is_read(samples: ModuleType, tmp_path: Path) -> None:

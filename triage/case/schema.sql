@@ -23,7 +23,7 @@ CREATE TABLE case_info (
     notes        TEXT,
     extra        TEXT NOT NULL,            -- JSON list of [key, value]
     command_line TEXT NOT NULL,            -- JSON list of arguments
-    tool         TEXT NOT NULL,            -- JSON object (triage.provenance.tool_info())
+    tool         TEXT NOT NULL,            -- JSON object (triage.scan.provenance.tool_info())
     started_at   TEXT NOT NULL,            -- UTC ISO-8601
     finished_at  TEXT
 );

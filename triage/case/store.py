@@ -309,12 +309,6 @@ class CaseStore(CaseReader):
                 found[r["id"]] = (r["id"], r["size"], ref_from_json(r["ref"]))
         return [found[i] for i in ids if i in found]
 
-    def pending_entries(self) -> list[tuple[int, Entry]]:
-        """Entries that have neither results nor an error yet, in walk order (for a resume)."""
-        cols = ", ".join(ENTRY_COLUMNS)
-        rows = self._conn.execute(f"SELECT id, {cols} FROM entries WHERE state = 0 ORDER BY id")
-        return [(r["id"], row_entry(r)) for r in rows]
-
     def drop_pending_members(self) -> int:
         """Delete pending archive members and return how many (for a resume). Members are added
         as entries when their archive's result arrives, but their results commit with the

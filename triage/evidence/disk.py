@@ -20,7 +20,7 @@ import pytsk3
 from triage.errors import EvidenceError
 from triage.evidence import apfs, ewf, qcow, rawimage, vdisk, vhdi, vmdk
 from triage.evidence.tskwalk import FsWalker
-from triage.evidence.volumes import OpenVolume, scan_volumes
+from triage.evidence.volumes import scan_volumes
 from triage.records import Entry, EvidenceInfo, SourceSpec
 
 #: Virtual-disk formats by SourceSpec kind.
@@ -74,10 +74,6 @@ class DiskEvidence:
             volumes=tuple(slots),
             **extra,
         )
-
-    @property
-    def file_systems(self) -> list[OpenVolume]:
-        return list(self._volumes)
 
     def entries(self) -> Iterator[Entry]:
         walkers: list[FsWalker | apfs.ApfsWalker] = [

@@ -86,6 +86,61 @@ def _video_hashes(path: str, policy: DecodePolicy) -> tuple[dict[str, object], s
     return fields, (f"video: {found.note}" if found.note else None)
 
 
+class _Sink:
+    """Where one file's chunks go as they are read: the three digests always, a temporary
+    file for a video OpenCV must read from a path, and an in-memory buffer for a picture up to
+    ``max_picture_bytes`` (past it the buffer is dropped and the picture is noted too big)."""
+
+    def __init__(self, keep: bool, spool_video: bool, max_picture_bytes: int) -> None:
+        self.digest = MultiDigest()
+        self.keep = keep
+        self.too_big = False
+        self.kept: list[bytes] = []
+        self.kept_size = 0
+        self.max_picture_bytes = max_picture_bytes
+        self.spool: IO[bytes] | None = None
+        self.spool_name = ""
+        if spool_video:
+            descriptor, self.spool_name = tempfile.mkstemp(prefix="triage-video-")
+            self.spool = os.fdopen(descriptor, "wb")
+
+    def feed(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        if self.spool is not None:
+            self.spool.write(chunk)
+        if self.keep:
+            if self.kept_size + len(chunk) > self.max_picture_bytes:
+                self.keep, self.too_big = False, True
+                self.kept.clear()
+            else:
+                self.kept.append(chunk)
+                self.kept_size += len(chunk)
+
+    def close_spool(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+
+    def remove_spool(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            Path(self.spool_name).unlink(missing_ok=True)
+
+    def take_picture(self) -> bytes:
+        data = b"".join(self.kept)
+        self.kept.clear()
+        return data
+
+
+def _picture_fields(data: bytes, policy: DecodePolicy) -> tuple[dict[str, object], str | None]:
+    """:func:`_picture_hashes`, with a content problem returned as the file's error."""
+    try:
+        return _picture_hashes(data, policy), None
+    except PictureDecodeError as e:
+        return {}, f"picture decode failed: {' '.join(str(e).split())}"
+    except MemoryError:
+        return {}, "picture decode failed: MemoryError: out of memory while decoding"
+
+
 def hash_chunks(
     chunks: Iterable[bytes],
     *,
@@ -113,62 +168,29 @@ def hash_chunks(
         return FileHashes(size_read=head_size)
 
     media_type, kind = found if found is not None else (None, None)
-    keep = perceptual and kind == "picture"
     video = perceptual and kind == "video" and policy.video_every_seconds != 0
-    spool: IO[bytes] | None = None
-    if video and video_path is None:
-        descriptor, spool_name = tempfile.mkstemp(prefix="triage-video-")
-        spool = os.fdopen(descriptor, "wb")
-    kept: list[bytes] = []
-    kept_size = 0
-    too_big = False
-    digest = MultiDigest()
-
-    def feed(chunk: bytes) -> None:
-        nonlocal keep, kept_size, too_big
-        digest.update(chunk)
-        if spool is not None:
-            spool.write(chunk)
-        if keep:
-            if kept_size + len(chunk) > policy.max_picture_bytes:
-                keep, too_big = False, True
-                kept.clear()
-            else:
-                kept.append(chunk)
-                kept_size += len(chunk)
-
+    sink = _Sink(perceptual and kind == "picture", video and video_path is None, policy.max_picture_bytes)
+    fields: dict[str, object] = {}
+    error = None
     try:
         for chunk in head_chunks:
-            feed(chunk)
+            sink.feed(chunk)
         del head_chunks
         for chunk in stream:
-            feed(chunk)
-        if spool is not None:
-            spool.close()
-        digests = digest.result()
-        fields: dict[str, object] = {}
-        error = None
+            sink.feed(chunk)
+        sink.close_spool()
+        digests = sink.digest.result()
         if video:
-            fields, error = _video_hashes(video_path or spool_name, policy)
+            fields, error = _video_hashes(video_path or sink.spool_name, policy)
     finally:
-        if spool is not None:
-            spool.close()
-            Path(spool_name).unlink(missing_ok=True)
-    if too_big:
+        sink.remove_spool()
+    if sink.too_big:
         error = (
             f"picture not decoded: {digests.size} bytes exceeds max_picture_bytes "
             f"({policy.max_picture_bytes}); crypto hashes only"
         )
-    elif keep:
-        data = b"".join(kept)
-        kept.clear()
-        try:
-            fields = _picture_hashes(data, policy)
-        except PictureDecodeError as e:
-            error = f"picture decode failed: {' '.join(str(e).split())}"
-        except MemoryError:
-            error = "picture decode failed: MemoryError: out of memory while decoding"
-        del data
+    elif sink.keep:
+        fields, error = _picture_fields(sink.take_picture(), policy)
     return FileHashes(
         size_read=digests.size,
         md5=digests.md5,

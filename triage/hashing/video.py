@@ -76,7 +76,10 @@ def _frame_pdq(rgb: np.ndarray) -> tuple[str, int]:
     return np.packbits(vector.astype(np.uint8)).tobytes().hex(), int(quality)
 
 
-def _open(path: str) -> cv2.VideoCapture:
+def open_capture(path: str) -> cv2.VideoCapture:
+    """The video at ``path`` opened by OpenCV's FFmpeg backend with open/read timeouts and its
+    logging silenced, frames as stored (no auto-rotation); frame hashing and frame thumbnails
+    both open videos here, so both see the same frames. Unreadable: :class:`VideoDecodeError`."""
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, TIMEOUT_MS]
     try:
@@ -111,7 +114,7 @@ def hash_video_file(
     """
     if every_seconds is not None and not every_seconds > 0:
         raise VideoDecodeError(f"every_seconds must be positive or None, not {every_seconds!r}")
-    capture = _open(os.fspath(path))
+    capture = open_capture(os.fspath(path))
     try:
         return _hash_capture(capture, every_seconds, max_frames, policy)
     finally:

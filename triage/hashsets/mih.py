@@ -22,7 +22,7 @@ from itertools import combinations
 
 import numpy as np
 
-from triage.hashsets.search import _popcount, pack
+from triage.hashsets.search import pack, popcount
 
 CHUNK_BITS = 16
 _BUCKETS = 1 << CHUNK_BITS
@@ -104,7 +104,7 @@ class MultiIndexHamming:
             # check, among the few hits: cheaper than sorting every candidate.
             candidates = self._order[np.cumsum(steps)]
         block = self._words if candidates is None else self._words[candidates]
-        distances = _popcount(np.bitwise_xor(block, query)).sum(axis=1, dtype=np.int32)
+        distances = popcount(np.bitwise_xor(block, query)).sum(axis=1, dtype=np.int32)
         hits = np.flatnonzero(distances <= radius)
         if candidates is None:
             return hits, distances[hits]

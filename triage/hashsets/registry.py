@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 READERS: tuple[HashSetReader, ...] = (
     encase.READER,  # binary, by signature
     rdsv3.READER,  # SQLite signature + RDSv3 names in the schema page
-    zipped.READER,  # zip signature; the member is detected with this table
+    zipped.ZipReader(lambda source, sniff: detect_reader(source, sniff)),  # its member: this table
     vics.CAID,  # JSON OData envelope with a UK/CAID data model
     vics.VICS,  # JSON OData envelope
     hashdeep.READER,  # '%%%% HASHDEEP-1.0'

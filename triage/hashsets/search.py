@@ -34,7 +34,8 @@ def _popcount_table(words: np.ndarray) -> np.ndarray:
     return table[words.view(np.uint8)].reshape(*words.shape, 8).sum(axis=-1, dtype=np.uint8)
 
 
-_popcount = getattr(np, "bitwise_count", _popcount_table)
+#: Bits set per element (numpy 2 has it built in; older numpy uses the table).
+popcount = getattr(np, "bitwise_count", _popcount_table)
 
 
 def pack(values: Sequence[str], bits: int) -> np.ndarray:
@@ -65,7 +66,7 @@ class BruteForceHamming:
         found: list[tuple[int, int]] = []
         for start in range(0, len(self), BLOCK_ROWS):
             block = self._words[start : start + BLOCK_ROWS]
-            distances = _popcount(np.bitwise_xor(block, q)).sum(axis=1, dtype=np.int32)
+            distances = popcount(np.bitwise_xor(block, q)).sum(axis=1, dtype=np.int32)
             for row in np.flatnonzero(distances <= radius):
                 found.append((start + int(row), int(distances[row])))
         return found

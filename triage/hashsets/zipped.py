@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 
 from triage.errors import HashSetError
-from triage.hashsets.base import Sniff
+from triage.hashsets.base import HashSetReader, Sniff
 from triage.hashsets.source import Source
 from triage.records import KnownHash
 
@@ -37,16 +37,21 @@ def pick_member(names: list[str]) -> str | None:
     return None
 
 
+#: Finds the reader of the member (the registry's own detection, passed in by the registry).
+Detector = Callable[[Source, Sniff], HashSetReader]
+
+
 class ZipReader:
     name = "zip"
     description = "a zip archive holding one hash set (NSRL RDS NSRLFile.txt or a HashKeeper .hsh)"
+
+    def __init__(self, detect_member: Detector) -> None:
+        self._detect_member = detect_member
 
     def detect(self, sniff: Sniff) -> bool:
         return sniff.head.startswith((SIGNATURE, SPANNED))
 
     def read(self, source: Source) -> Iterator[KnownHash]:
-        from triage.hashsets.registry import detect_reader  # the registry lists this reader
-
         before = source.stat_key()
         try:
             with zipfile.ZipFile(source.path) as archive:
@@ -60,7 +65,7 @@ class ZipReader:
                     )
                 display = f"{source.display} (member {member})"
                 with archive.open(member) as stream, Source(source.path, display, stream) as inner:
-                    reader = detect_reader(inner, inner.sniff())
+                    reader = self._detect_member(inner, inner.sniff())
                     if reader.name == self.name:
                         raise HashSetError(f"{display}: a zip inside a zip is not read")
                     yield from reader.read(inner)
@@ -68,6 +73,3 @@ class ZipReader:
             raise HashSetError(f"{source.display}: not a readable zip archive: {e}") from e
         if source.stat_key() != before:
             raise HashSetError(f"{source.display}: the file changed while it was being read")
-
-
-READER = ZipReader()

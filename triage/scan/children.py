@@ -1,8 +1,9 @@
-"""Files found inside entries and in unallocated space, turned into case entries (parent side).
+"""Files found inside entries and in unallocated space, turned into case entries (parent side),
+and the carving work items (the areas and their cut come from :mod:`triage.evidence.carving`).
 
 Workers return what they found inside an entry as :class:`~triage.records.ChildFile` records on
 its :class:`~triage.records.FileHashes`, and carved pictures as a
-:class:`~triage.scan.tasks.CarveResult`. The parent, the case store's only writer, gives each an
+:class:`~triage.scan.jobs.CarveResult`. The parent, the case store's only writer, gives each an
 :class:`~triage.records.Entry` whose location continues the parent's (``...#5>inner.zip>c.jpg``)
 or names the carved bytes (``.../$unalloc@OFFSET+LENGTH(carved jpeg)``), adds them to the store
 and matches them against the index like any file.
@@ -15,20 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from triage.case.store import CaseStore
-from triage.evidence.carving.carve import MAX_CARVE
+from triage.evidence.carving.plan import plan_pieces
 from triage.evidence.carving.unalloc import carve_areas
 from triage.locator import Carved, Location, member_name
 from triage.records import Entry, EntryRef, FileHashes, Match, MatchPolicy
 from triage.scan.jobs import CarveJob, CarveResult
 from triage.scan.scheduler import WorkItem
-
-#: Bytes of unallocated space searched for headers per piece, and per work item.
-PIECE_BYTES = 16 * 1024 * 1024
-JOB_BYTES = 64 * 1024 * 1024
-#: Bytes before a work item's first piece (same run) searched for a picture that crosses into
-#: it, so the pictures inside that one (an EXIF thumbnail sits in the first 64 KiB of its
-#: JPEG) are not carved again as pictures of their own.
-LOOKBACK = 256 * 1024
 
 Result = tuple[int, FileHashes, Sequence[Match]]
 
@@ -72,38 +65,26 @@ def carve_items(store: CaseStore, opened: Sequence[Any], options: Any) -> list[W
         areas, notes = carve_areas(ev.spec, ev.info.volumes)
         for note in notes:
             store.record_error(None, eid, note)
-        total = 0
         for area in areas:
-            pieces: list[tuple[int, int, int]] = []
-            size = behind = 0
-            for off, length in area.runs:
-                for start in range(off, off + length, PIECE_BYTES):
-                    n = min(PIECE_BYTES, off + length - start)
-                    if not pieces:  # a job starting inside a run looks back into it
-                        behind = min(LOOKBACK, start - off)
-                    pieces.append((start, n, min(off + length - start, n + MAX_CARVE)))
-                    size += n
-                    if size >= JOB_BYTES:
-                        items.append(_item(ev, area.volume, pieces, size, options, behind))
-                        pieces, size = [], 0
-            if pieces:
-                items.append(_item(ev, area.volume, pieces, size, options, behind))
-            total += sum(length for _, length in area.runs)
+            for group in plan_pieces(area.runs):
+                job = CarveJob(
+                    ev.spec,
+                    area.volume,
+                    group.pieces,
+                    options.perceptual,
+                    options.decode_policy,
+                    group.behind,
+                )
+                timeout = options.timeout + group.size / options.min_rate
+                items.append(WorkItem(("carve", eid, area.volume, group.size), job, timeout))
         store.audit(
             "carving planned",
             evidence_id=eid,
             areas=[str(a.volume) if a.volume else "outside partitions" for a in areas],
-            bytes=total,
+            bytes=sum(length for a in areas for _, length in a.runs),
             notes=notes,
         )
     return items
-
-
-def _item(ev: Any, volume: Any, pieces: list, size: int, options: Any, behind: int = 0) -> WorkItem:
-    job = CarveJob(ev.spec, volume, tuple(pieces), options.perceptual, options.decode_policy, behind)
-    return WorkItem(
-        ("carve", ev.info.evidence_id, volume, size), job, options.timeout + size / options.min_rate
-    )
 
 
 def record_carved(

@@ -145,46 +145,55 @@ def run_pool(task: str, items: Iterable[WorkItem], jobs: int) -> Iterator[tuple[
             busy = [w for w in workers if w.item is not None]
             if not busy:
                 return
-            now = time.monotonic()
-            wait_for = max(0.0, min(w.deadline for w in busy) - now)
+            wait_for = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], wait_for))
             for i, w in enumerate(workers):
-                if w.item is None:
-                    continue
                 item = w.item
-                failure: str | None = None
-                if w.conn in ready:
-                    try:
-                        message = w.conn.recv()
-                    except (EOFError, OSError):
-                        failure = _death_message(w)
-                    else:
-                        if message == _READY:
-                            w.ready = True
-                            stillborn = 0
-                            # The item's time starts now, not while the new worker was starting.
-                            w.deadline = time.monotonic() + min(max(item.timeout, 0.0), MAX_TIMEOUT)
-                            continue
-                        ok, value = message
-                        w.item = None
-                        yield item.key, (value if ok else WorkerFailure(value))
-                        continue
-                elif w.proc.sentinel in ready:
-                    failure = _death_message(w)
-                elif time.monotonic() >= w.deadline:
-                    limit = min(item.timeout, MAX_TIMEOUT)
-                    failure = f"timed out after {limit:.0f} s; worker stopped"
-                if failure is not None:
+                if item is None:
+                    continue
+                state, value = _poll(w, ready)
+                if state == "ready":
+                    stillborn = 0
+                elif state == "done":
+                    w.item = None
+                    yield item.key, value
+                elif state == "failed":  # the worker crashed or hung: replace it
                     w.kill()
                     if not w.ready:
                         stillborn += 1
                         if stillborn >= MAX_STILLBORN:
-                            raise TriageError(f"worker processes cannot start or keep failing: {failure}")
+                            raise TriageError(f"worker processes cannot start or keep failing: {value}")
                     workers[i] = _Worker(ctx, task)
-                    yield item.key, WorkerFailure(failure)
+                    yield item.key, WorkerFailure(value)
     finally:
         for w in workers:
             w.stop()
+
+
+def _poll(w: _Worker, ready: set) -> tuple[str, Any]:
+    """What a busy worker has to say: ``("done", result)`` when its item is answered (a
+    :class:`WorkerFailure` when the task raised), ``("failed", message)`` when it crashed or ran
+    past its deadline, ``("ready", None)`` when a new worker has just started (the item's time
+    starts now, not while it was starting), ``("busy", None)`` while it works."""
+    item = w.item
+    if item is None:
+        return "busy", None
+    if w.conn in ready:
+        try:
+            message = w.conn.recv()
+        except (EOFError, OSError):
+            return "failed", _death_message(w)
+        if message == _READY:
+            w.ready = True
+            w.deadline = time.monotonic() + min(max(item.timeout, 0.0), MAX_TIMEOUT)
+            return "ready", None
+        ok, value = message
+        return "done", (value if ok else WorkerFailure(value))
+    if w.proc.sentinel in ready:
+        return "failed", _death_message(w)
+    if time.monotonic() >= w.deadline:
+        return "failed", f"timed out after {min(item.timeout, MAX_TIMEOUT):.0f} s; worker stopped"
+    return "busy", None
 
 
 def _death_message(w: _Worker) -> str:

@@ -54,15 +54,3 @@ def check_case_info(case: CaseInfo) -> None:
             case.notes.encode("utf-8")
         except UnicodeEncodeError as e:
             raise UsageError(f"--notes: not valid text ({e.reason})") from e
-
-
-def unique_paths(paths: Sequence[str]) -> list[str]:
-    """The same hash set named twice (``a.csv`` and ``./a.csv``) is loaded once."""
-    seen: set[str] = set()
-    out = []
-    for p in paths:
-        key = os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 #: Distributions whose versions can change a result (decoding, hashing, evidence reading) or the report.
 DEPENDENCIES: tuple[str, ...] = (
     "click", "pillow", "pillow-heif", "imagehash", "pdqhash", "numpy", "pytsk3", "libewf-python",
-    "opencv-python-headless", "jinja2", "rich", "tqdm", "fpdf2", "cryptography",
+    "opencv-python-headless", "jinja2", "rich", "fpdf2", "cryptography",
 )  # fmt: skip
 NOT_INSTALLED = "not installed"
 

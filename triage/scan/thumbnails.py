@@ -150,7 +150,7 @@ def video_frame_thumbnails(
     import cv2  # OpenCV only when a matched video needs it
     from PIL import Image
 
-    from triage.hashing.video import _open
+    from triage.hashing.video import open_capture
 
     match = _SUFFIX.search(entry.name)
     found: list[tuple[int, float, int, int, bytes]] = []
@@ -162,7 +162,7 @@ def video_frame_thumbnails(
         spool.flush()
         if sha256 is not None and digest.hexdigest() != sha256:
             raise ValueError("the bytes read again differ from those hashed")
-        capture = _open(spool.name)
+        capture = open_capture(spool.name)
         try:
             capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)  # show frames as a player would
             width = capture.get(cv2.CAP_PROP_FRAME_WIDTH)

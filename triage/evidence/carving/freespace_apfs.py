@@ -27,7 +27,7 @@ from itertools import accumulate, chain
 
 import pytsk3
 
-Run = tuple[int, int]  # absolute offset, length
+from triage.evidence.carving.runs import Run, free_bits, past_end
 
 _NXSB = b"NXSB"
 _TYPE_NX_SUPERBLOCK, _TYPE_SPACEMAN, _TYPE_CAB, _TYPE_CIB, _TYPE_CHECKPOINT_MAP = 0x1, 0x5, 0x6, 0x7, 0xC
@@ -151,8 +151,6 @@ def _addresses(data: bytes, at: int, count: int, what: str) -> list[int]:
 def apfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     """Free byte runs ``(absolute offset, length)`` of the APFS container at ``offset`` (its
     main device). Raises ``ValueError`` (or ``struct.error``/``OSError``) on a malformed map."""
-    from triage.evidence.carving.unalloc import _free_bits, past_end  # here: unalloc imports this module
-
     c = _Container(img, offset)
     sm = _spaceman(c)
     sm_bs, per_chunk = struct.unpack_from("<II", sm, 32)
@@ -189,6 +187,6 @@ def apfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
             if not bitmap_addr:  # no bitmap: the whole chunk is free
                 runs.append((first, count))
                 continue
-            runs.extend((first + a, k) for a, k in _free_bits(c.block(bitmap_addr), count))
+            runs.extend((first + a, k) for a, k in free_bits(c.block(bitmap_addr), count))
     # Sorted and joined (overlapping chunks of a hostile map included) by carve_areas.
     return [(offset + a * c.bs, k * c.bs) for a, k in runs] + past_end(img, offset, c.bs, c.block_count)

@@ -22,7 +22,7 @@ import struct
 
 import pytsk3
 
-Run = tuple[int, int]  # absolute offset, length
+from triage.evidence.carving.runs import Run, free_bits, merge, past_end
 
 _CHUNK = 1 << 20  # bitmap bytes read at a time (8 Mi allocation blocks)
 _REVERSE = bytes(int(f"{b:08b}"[::-1], 2) for b in range(256))  # MSB-first byte -> LSB-first
@@ -57,12 +57,6 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
     Raises ``ValueError`` (or ``struct.error``/``OSError`` from the image) when the volume
     header or the allocation file is not usable.
     """
-    from triage.evidence.carving.unalloc import (  # here: unalloc imports this module
-        _free_bits,
-        _merge,
-        past_end,
-    )
-
     offset, header = _volume_header(img, offset)
     block_size, total_blocks = struct.unpack_from(">II", header, 40)
     if block_size < 512 or block_size & (block_size - 1) or not total_blocks:
@@ -94,8 +88,8 @@ def hfs_runs(img: pytsk3.Img_Info, offset: int) -> list[Run]:
             if len(data) != n:
                 raise ValueError(f"HFS+ allocation file: short read at offset {pos}")
             bits = min(n * 8, total_blocks - first_bit, max(0, in_image - first_bit))
-            for first, k in _free_bits(data.translate(_REVERSE), bits):
+            for first, k in free_bits(data.translate(_REVERSE), bits):
                 runs.append((offset + (first_bit + first) * block_size, k * block_size))
             pos += n
             first_bit += n * 8
-    return _merge(runs) + past_end(img, offset, block_size, total_blocks)
+    return merge(runs) + past_end(img, offset, block_size, total_blocks)
