@@ -105,10 +105,11 @@ def _file(
 
 
 def build_graph(store: CaseStore) -> dict[str, Any]:
+    """The case as one CASE/UCO graph: the investigation and the scan action first, then the
+    tool and examiner, the evidence items, every file and an annotation per match."""
     case = store.case_info()
     ids = _Ids(case.case_number)
     tool = store.tool()
-    graph: list[dict[str, Any]] = []
     instrument = {
         "@id": ids("Tool", "triage"),
         "@type": "uco-tool:AnalyticTool",
@@ -120,57 +121,10 @@ def build_graph(store: CaseStore) -> dict[str, Any]:
         "@type": "uco-identity:Person",
         "uco-core:name": case.examiner,
     }
-    graph += [instrument, performer]
-    evidence_refs = []
-    for ev in safe_value(store.evidence()):
-        facet = {
-            "uco-observable:fileName": ev["source"].rsplit("/", 1)[-1],
-            "uco-observable:filePath": ev["source"],
-        }
-        node = _file(graph, ids, f"evidence\x00{ev['id']}", facet, ev, ev["size"] or None)
-        node["uco-core:description"] = (
-            f"evidence {ev['id']} ({ev['kind']}); verification: {ev['verification']}"
-        )
-        evidence_refs.append(_ref(node))
-        graph.append(
-            {
-                "@id": ids("ProvenanceRecord", ev["id"]),
-                "@type": "case-investigation:ProvenanceRecord",
-                "case-investigation:exhibitNumber": ev["id"],
-                "uco-core:object": [_ref(node)],
-            }
-        )
-    results = []
-    by_location: dict[str, dict[str, Any]] = {}
-    for f in store.iter_files():
-        f = safe_value(f)
-        facet: dict[str, Any] = {
-            "uco-observable:fileName": f["path"].rsplit("/", 1)[-1],
-            "uco-observable:filePath": f["path"],
-        }
-        for key, prop in _TIMES.items():
-            if f[key]:
-                facet[f"uco-observable:{prop}"] = _time(f[key])
-        node = _file(graph, ids, f["location"], facet, f, f["size"], f["media_type"])
-        node["uco-core:name"] = f["location"]
-        if f["deleted"]:
-            node["uco-core:tag"] = ["deleted"]
-        results.append(_ref(node))
-        by_location[f["location"]] = node
-    for n, m in enumerate(match_rows(store), start=1):
-        statement = (
-            f"{m['kind']} match on {m['algorithm']} (distance {m['distance']}) with hash set"
-            f" {m['hashset']} ({m['role']}) entry {m['entry_id']}, category {m['category']}"
-        )
-        graph.append(
-            {
-                "@id": ids("Annotation", f"{m['location']}\x00{n}"),
-                "@type": "uco-core:Annotation",
-                "uco-core:statement": safe_value(statement),
-                "uco-core:tag": [f"{m['kind']} match"],
-                "uco-core:object": [_ref(by_location[m["location"]])],
-            }
-        )
+    graph: list[dict[str, Any]] = [instrument, performer]
+    evidence_refs = _evidence_nodes(store, graph, ids)
+    results, by_location = _file_nodes(store, graph, ids)
+    graph += _match_annotations(store, ids, by_location)
     action: dict[str, Any] = {
         "@id": ids("InvestigativeAction", "scan"),
         "@type": "case-investigation:InvestigativeAction",
@@ -194,6 +148,77 @@ def build_graph(store: CaseStore) -> dict[str, Any]:
         investigation["uco-core:description"] = case.notes
     graph = [investigation, action, *graph]
     return {"@context": CONTEXT, "@graph": safe_value(graph)}
+
+
+def _evidence_nodes(store: CaseStore, graph: list[dict[str, Any]], ids: _Ids) -> list[dict[str, str]]:
+    """Each evidence item as a file object with its provenance record; returns their refs."""
+    refs = []
+    for ev in safe_value(store.evidence()):
+        facet = {
+            "uco-observable:fileName": ev["source"].rsplit("/", 1)[-1],
+            "uco-observable:filePath": ev["source"],
+        }
+        node = _file(graph, ids, f"evidence\x00{ev['id']}", facet, ev, ev["size"] or None)
+        node["uco-core:description"] = (
+            f"evidence {ev['id']} ({ev['kind']}); verification: {ev['verification']}"
+        )
+        refs.append(_ref(node))
+        graph.append(
+            {
+                "@id": ids("ProvenanceRecord", ev["id"]),
+                "@type": "case-investigation:ProvenanceRecord",
+                "case-investigation:exhibitNumber": ev["id"],
+                "uco-core:object": [_ref(node)],
+            }
+        )
+    return refs
+
+
+def _file_nodes(
+    store: CaseStore, graph: list[dict[str, Any]], ids: _Ids
+) -> tuple[list[dict[str, str]], dict[str, dict[str, Any]]]:
+    """Every file of the case as a file object named by its location, in store order: their
+    refs, and the nodes by location (for the match annotations)."""
+    results = []
+    by_location: dict[str, dict[str, Any]] = {}
+    for f in store.iter_files():
+        f = safe_value(f)
+        facet: dict[str, Any] = {
+            "uco-observable:fileName": f["path"].rsplit("/", 1)[-1],
+            "uco-observable:filePath": f["path"],
+        }
+        for key, prop in _TIMES.items():
+            if f[key]:
+                facet[f"uco-observable:{prop}"] = _time(f[key])
+        node = _file(graph, ids, f["location"], facet, f, f["size"], f["media_type"])
+        node["uco-core:name"] = f["location"]
+        if f["deleted"]:
+            node["uco-core:tag"] = ["deleted"]
+        results.append(_ref(node))
+        by_location[f["location"]] = node
+    return results, by_location
+
+
+def _match_annotations(
+    store: CaseStore, ids: _Ids, by_location: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One annotation per match row, saying which algorithm, distance and set entry matched."""
+    out = []
+    for n, m in enumerate(match_rows(store), start=1):
+        statement = (
+            f"{m['kind']} match on {m['algorithm']} (distance {m['distance']}) with hash set"
+            f" {m['hashset']} ({m['role']}) entry {m['entry_id']}, category {m['category']}"
+        )
+        out.append(
+            {
+                "@id": ids("Annotation", f"{m['location']}\x00{n}"),
+                "@type": "uco-core:Annotation",
+                "uco-core:statement": safe_value(statement),
+                "uco-core:tag": [f"{m['kind']} match"],
+                "uco-core:object": [_ref(by_location[m["location"]])],
+            }
+        )
+    return out
 
 
 def render(store: CaseStore) -> bytes:
