@@ -229,6 +229,13 @@ class CaseReader:
     def summary(self) -> dict[str, int]:
         return dict(self._conn.execute(_SUMMARY_SQL).fetchone())
 
+    def evidence_totals(self) -> dict[str, tuple[int, int]]:
+        """``{evidence id: (files listed, bytes in them)}``: what a folder holds, whose own size is 0."""
+        rows = self._conn.execute(
+            "SELECT evidence_id, COUNT(*) AS files, IFNULL(SUM(size), 0) AS bytes FROM entries GROUP BY evidence_id"
+        )
+        return {r["evidence_id"]: (int(r["files"]), int(r["bytes"])) for r in rows}
+
     def audit_events(self) -> list[dict[str, Any]]:
         return [json.loads(r["line"]) for r in self._conn.execute("SELECT line FROM audit ORDER BY seq")]
 

@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from triage.case.store import CaseStore
+from triage.reports import overview
 from triage.reports.json_report import build_report
 
 TEMPLATE = "report.html.j2"
@@ -72,13 +73,43 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def match_description(m: dict[str, Any]) -> str:
-    """Say "exact · sha256" or "perceptual · pdq · distance 12 of 256 bits" (never "identical")."""
+def match_description(m: dict[str, Any], threshold: int | None = None) -> str:
+    """Say "exact · SHA-256" or "perceptual · PDQ · distance 12 of 256 bits; threshold 31"
+    (never "identical"); the threshold is the largest distance this scan accepted."""
+    name = HASH_NAMES.get(m["algorithm"], m["algorithm"])
     if m["kind"] == "exact":
-        return f"exact · {m['algorithm']}"
+        return f"exact · {name}"
     bits = HASH_BITS.get(m["algorithm"])
     of_bits = f" of {bits} bits" if bits else ""
-    return f"perceptual · {m['algorithm']} · distance {m['distance']}{of_bits}"
+    limit = f"; threshold {threshold}" if threshold is not None else ""
+    return f"perceptual · {name} · distance {m['distance']}{of_bits}{limit}"
+
+
+def check_description(check: dict[str, Any]) -> str:
+    """One algorithm of a finding (:func:`triage.reports.overview.findings`), with its threshold."""
+    return match_description(check, check.get("threshold"))
+
+
+# Break opportunities: after a path or location separator, and inside any run of characters
+# long enough to push a table column wider than the page (a hash: every 16 characters).
+_SEPARATOR = re.compile(r"(?<=[/\\>#@:,;|=)\s])")
+_RUN, _LONG_RUN = 16, 24
+
+
+def wrap(value: Any) -> Markup:
+    """``value`` escaped, with ``<wbr>`` where a line may break (after ``/``, ``>``, ``#``...),
+    so paths and hashes wrap at separators instead of mid-word."""
+    if value is None:
+        return Markup(UNKNOWN)
+    if isinstance(value, Markup):
+        return value
+    pieces: list[str] = []
+    for part in _SEPARATOR.split(visible(str(value))):
+        if len(part) > _LONG_RUN:
+            pieces.extend(part[i : i + _RUN] for i in range(0, len(part), _RUN))
+        elif part:
+            pieces.append(part)
+    return Markup("<wbr>").join(pieces)
 
 
 def human_size(n: int | None) -> str:
@@ -134,18 +165,6 @@ def content_security_policy(css: str, script: str | None = None) -> str:
     )
 
 
-def findings_by_category(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Matched files counted per normalised category and category as written (alert matches)."""
-    files: dict[tuple[str, str, str], set[str]] = {}
-    for m in matches:
-        if m.get("role", "alert") != "alert":
-            continue
-        key = (m.get("category_normalised") or "", m.get("category_scheme") or "", m["category"] or "")
-        files.setdefault(key, set()).add(m["location"])
-    return [{"normalised": k[0], "scheme": k[1], "category": k[2] or None, "files": len(v)}
-            for k, v in sorted(files.items())]  # fmt: skip
-
-
 def thumbnail_uris(thumbnails: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {
         loc: {**{k: t[k] for k in ("mode", "width", "height")},
@@ -183,8 +202,9 @@ def environment() -> Environment:
     )
     env.filters["size"] = human_size
     env.filters["visible"] = visible
+    env.filters["wrap"] = wrap
     env.filters["tojson_text"] = lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False)
-    env.globals.update(describe=match_description, hash_names=HASH_NAMES, hash_bits=HASH_BITS)
+    env.globals.update(describe=check_description, hash_names=HASH_NAMES, hash_bits=HASH_BITS)
     return env
 
 
@@ -192,9 +212,14 @@ def render_model(
     report: dict[str, Any],
     thumbnails: dict[str, dict[str, Any]] | None = None,
     frame_thumbnails: dict[str, list[dict[str, Any]]] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    evidence_totals: dict[str, tuple[int, int]] | None = None,
 ) -> bytes:
+    """The page for a report model; ``events`` (the audit log) gives the scan's interruptions
+    and resumes, ``evidence_totals`` what each evidence item holds."""
     css = _css() + print_css(report["case"]["case_number"])
     script = _asset(SCRIPT)
+    found = overview.findings(report["matches"], report["settings"])
     matched = {m["location"] for m in report["matches"]}
     html = (
         environment()
@@ -205,7 +230,13 @@ def render_model(
             script=Markup(script),
             csp=content_security_policy(css, script),
             command_line=shlex.join(report["command_line"]),
-            findings=findings_by_category(report["matches"]),
+            verdict=overview.verdict(report, found),
+            found=found,
+            categories=overview.by_category(found, report["categories"]),
+            evidence=overview.evidence_with_totals(report["evidence"], evidence_totals or {}),
+            history=overview.history(events or []),
+            stages=overview.stage_rows(report["stages"]),
+            settings=overview.settings_tables(report["settings"]),
             matched_files=[f for f in report["files"] if f["location"] in matched],
             thumbs=thumbnail_uris(thumbnails or {}),
             frame_thumbs=frame_thumbnail_uris(frame_thumbnails or {}),
@@ -217,5 +248,9 @@ def render_model(
 
 def render(store: CaseStore) -> bytes:
     return render_model(
-        build_report(store, matched_files_only=True), store.thumbnails(), store.frame_thumbnails()
+        build_report(store, matched_files_only=True),
+        store.thumbnails(),
+        store.frame_thumbnails(),
+        store.audit_events(),
+        store.evidence_totals(),
     )
