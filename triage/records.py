@@ -293,6 +293,9 @@ class HashSetInfo:
     role: str = "alert"  # alert (known material) | ignore (known good, e.g. NSRL)
     built_at: str | None = None  # UTC time the compiled index holding it was built
     index: str | None = None  # path of the compiled index it was read from, None for a raw set
+    #: The scheme its categories follow when the set says so (``# triage-hashset: scheme=vics``);
+    #: None: the format's own (VICS/CAID JSON) or custom.
+    category_scheme: str | None = None
 
 
 @dataclass(frozen=True)

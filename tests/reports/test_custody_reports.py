@@ -160,7 +160,8 @@ def test_pdf_renders_with_the_case_number(hostile):
         ["pdftotext", "-layout", str(hostile / "report.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Case 2026-<b>042</b>" in text and "page 1 of" in text
-    assert "/Users/a/\\u202egpj.exe" in text and "perceptual · pdq · distance 12" in text
+    assert "/Users/a/\\u202egpj.exe" in text and "perceptual · PDQ · distance" in text
+    assert "12 of 256 bits; threshold 31" in text
     run = subprocess.run(
         [
             "pdftoppm",

@@ -7,7 +7,7 @@ from triage.errors import ReportError
 from triage.locator import Location, Volume
 from triage.records import Entry, EntryRef, FileHashes, Match, SourceSpec
 from triage.reports import WRITERS, verify_case, write_reports
-from triage.reports.pdf_report import MAX_CELL, text
+from triage.reports.pdf_layout import MAX_CELL, text
 
 HASHSET = "/sets/known.csv"
 

@@ -189,8 +189,8 @@ def test_html_is_self_contained_and_escapes_every_evidence_string(case_dir):
 def test_html_describes_matches_without_calling_them_identical(case_dir):
     _write(case_dir)
     html = (case_dir / "report.html").read_text(encoding="utf-8")
-    assert "perceptual · pdq · distance 12 of 256 bits" in html
-    assert "exact · sha256" in html
+    assert "perceptual · PDQ · distance 12 of 256 bits; threshold 31" in html
+    assert "exact · SHA-256" in html
     matches_section = html.split('<section id="matches">', 1)[1].split("</section>", 1)[0]
     assert "identical" not in matches_section.lower()
     assert "n\\u202eame" in matches_section and "cat &lt;1&gt;" in matches_section

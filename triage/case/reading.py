@@ -157,6 +157,8 @@ class CaseReader:
                 role=r["role"],
                 built_at=r["built_at"],
                 index=r["index_path"],
+                # Absent from cases written before sets could name their scheme.
+                category_scheme=r["category_scheme"] if "category_scheme" in r.keys() else None,  # noqa: SIM118
             )
             for r in rows
         ]
@@ -232,7 +234,8 @@ class CaseReader:
     def evidence_totals(self) -> dict[str, tuple[int, int]]:
         """``{evidence id: (files listed, bytes in them)}``: what a folder holds, whose own size is 0."""
         rows = self._conn.execute(
-            "SELECT evidence_id, COUNT(*) AS files, IFNULL(SUM(size), 0) AS bytes FROM entries GROUP BY evidence_id"
+            "SELECT evidence_id, COUNT(*) AS files, IFNULL(SUM(size), 0) AS bytes FROM entries"
+            " GROUP BY evidence_id"
         )
         return {r["evidence_id"]: (int(r["files"]), int(r["bytes"])) for r in rows}
 

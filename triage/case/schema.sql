@@ -78,7 +78,8 @@ CREATE TABLE hashsets (
     name    TEXT NOT NULL DEFAULT '',
     role    TEXT NOT NULL DEFAULT 'alert' CHECK (role IN ('alert', 'ignore')),
     built_at   TEXT,                       -- when the compiled index holding it was built (UTC)
-    index_path TEXT                        -- that index file, NULL for a raw set
+    index_path TEXT,                       -- that index file, NULL for a raw set
+    category_scheme TEXT                   -- the scheme the set says its categories follow, or NULL
 );
 
 -- One row per entry found in the evidence; ids follow the walk order. The hash columns are filled

@@ -218,9 +218,9 @@ class CaseStore(CaseReader):
         with self._tx() as c:
             c.execute(
                 "INSERT INTO hashsets (path, sha256, format, entries, counts, name, role, built_at,"
-                " index_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " index_path, category_scheme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (info.path, info.sha256, info.format, info.entries, dumps([list(p) for p in info.counts]),
-                 info.name, info.role, info.built_at, info.index),
+                 info.name, info.role, info.built_at, info.index, info.category_scheme),
             )  # fmt: skip
 
     def add_entries(self, entries: Iterable[Entry]) -> list[int]:

@@ -112,6 +112,7 @@ class Directives:
 
     algorithm: str | None = None  # forces the type of every bare/generic hash in the file
     category: str | None = None  # default category for entries that name none
+    scheme: str | None = None  # the scheme the categories follow (vics, caid, or the lab's own name)
     lines: tuple[int, ...] = field(default=())  # where they were declared
 
 

@@ -28,11 +28,20 @@ def _lookup() -> dict[tuple[str, str], str]:
     return {(scheme, value.casefold()): label for scheme, value, label, _ in table()}
 
 
-def normalise_category(format: str | None, category: str | None) -> tuple[str, str]:
-    """``(scheme, normalised label)`` of a category as written in a set of ``format``."""
+def set_scheme(format: str | None, declared: str | None = None) -> str:
+    """The scheme a set's categories follow: the one it declares (``# triage-hashset:
+    scheme=vics``), else its format's own (VICS and CAID JSON), else custom."""
+    return declared or SCHEMES.get(format or "", CUSTOM)
+
+
+def normalise_category(
+    format: str | None, category: str | None, declared: str | None = None
+) -> tuple[str, str]:
+    """``(scheme, normalised label)`` of a category as written in a set of ``format`` that
+    declares the scheme ``declared`` (or none)."""
+    scheme = set_scheme(format, declared)
     if category is None or not category.strip():
-        return (SCHEMES.get(format or "", CUSTOM), UNCATEGORISED)
-    scheme = SCHEMES.get(format or "", CUSTOM)
+        return (scheme, UNCATEGORISED)
     key = category.strip().casefold()
     label = _lookup().get((scheme, key)) or _lookup().get(("*", key))
     if label is None:

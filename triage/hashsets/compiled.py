@@ -47,6 +47,7 @@ class CompiledIndex:
                     path=s["path"], sha256=s["sha256"], format=s["format"], entries=s["entries"],
                     counts=tuple((a, int(n)) for a, n in s["counts"]), name=s["name"],
                     role=role or s["role"], built_at=s["built_at"], index=self.path,
+                    category_scheme=s.get("category_scheme"),
                 )
                 for s in self.toc["sources"]
             )  # fmt: skip

@@ -136,6 +136,7 @@ class HashSetStream:
             entries=total,
             counts=tuple((name, counts[name]) for name in ALGORITHM_ORDER if counts[name]),
             name=self.absolute.name,
+            category_scheme=source.directives.scheme,
         )
 
     def info(self) -> HashSetInfo:
@@ -164,6 +165,7 @@ def load_hashset(
         with _gc_paused():
             hashes = tuple(_guarded(reader.read(source), display))
         digest = source.sha256()
+        scheme = source.directives.scheme
     if not hashes:
         raise HashSetError(
             f"{display}: no hashes found (an empty known-hash set is almost certainly the wrong file)"
@@ -177,5 +179,6 @@ def load_hashset(
         counts=tuple((name, counts[name]) for name in ALGORITHM_ORDER if counts[name]),
         name=absolute.name,
         role=check_role(role),
+        category_scheme=scheme,
     )
     return LoadedHashSet(info, hashes)

@@ -219,5 +219,16 @@ def _directive(source: Source, current: Directives, number: int, comment: str) -
         if current.category is not None:
             raise fail(source, number, "the category is declared twice")
         return replace(current, category=value, lines=(*current.lines, number))
-    expected = "algorithm or category"
+    if key in ("scheme", "category_scheme"):
+        if current.scheme is not None:
+            raise fail(source, number, "the category scheme is declared twice")
+        scheme = value.casefold()
+        if not scheme.replace("-", "").replace("_", "").isalnum() or len(scheme) > 40:
+            raise fail(
+                source,
+                number,
+                f"a category scheme is one word (vics, caid or the lab's own), not {shorten(value)}",
+            )
+        return replace(current, scheme=scheme, lines=(*current.lines, number))
+    expected = "algorithm, category or scheme"
     raise fail(source, number, f"unknown triage-hashset setting {shorten(key)} (expected {expected})")

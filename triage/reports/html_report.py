@@ -92,7 +92,7 @@ def check_description(check: dict[str, Any]) -> str:
 
 # Break opportunities: after a path or location separator, and inside any run of characters
 # long enough to push a table column wider than the page (a hash: every 16 characters).
-_SEPARATOR = re.compile(r"(?<=[/\\>#@:,;|=)\s])")
+_SEPARATOR = re.compile(r"(?<=[/\\>#@:,;|\s])")
 _RUN, _LONG_RUN = 16, 24
 
 
@@ -104,7 +104,8 @@ def wrap(value: Any) -> Markup:
     if isinstance(value, Markup):
         return value
     pieces: list[str] = []
-    for part in _SEPARATOR.split(visible(str(value))):
+    for raw in _SEPARATOR.split(str(value)):  # split before escaping: "\u202e" is no separator
+        part = visible(raw)
         if len(part) > _LONG_RUN:
             pieces.extend(part[i : i + _RUN] for i in range(0, len(part), _RUN))
         elif part:

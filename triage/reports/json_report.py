@@ -22,7 +22,7 @@ from typing import Any
 
 from triage.case.codec import safe_value
 from triage.case.store import CaseStore
-from triage.hashsets.categories import normalise_category
+from triage.hashsets.categories import normalise_category, set_scheme
 from triage.hashsets.categories import table as category_table
 from triage.records import HashSetInfo
 
@@ -86,18 +86,20 @@ def _hashset(h: HashSetInfo) -> dict[str, Any]:
         "role": h.role,
         "index": h.index,
         "built_at": h.built_at,
+        "category_scheme": set_scheme(h.format, h.category_scheme),
     }
 
 
-def _match(row: dict[str, Any], formats: dict[str, str]) -> dict[str, Any]:
+def _match(row: dict[str, Any], formats: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
     """A match with its category kept verbatim and mapped onto the normalised scheme."""
-    scheme, label = normalise_category(formats.get(row["hashset"]), row["category"])
+    format, declared = formats.get(row["hashset"], (None, None))
+    scheme, label = normalise_category(format, row["category"], declared)
     return _pick({**row, "category_scheme": scheme, "category_normalised": label}, MATCH_FIELDS)
 
 
 def iter_match_rows(store: CaseStore) -> Iterator[dict[str, Any]]:
     """The report's ``matches`` (with normalised categories), one at a time from the store's cursor."""
-    formats = {h.path: h.format for h in store.hashsets()}
+    formats = {h.path: (h.format, h.category_scheme) for h in store.hashsets()}
     return (_match(m, formats) for m in store.iter_matches())
 
 

@@ -19,7 +19,17 @@ THRESHOLD_KEYS: dict[str, str] = {
     "dhash": "dhash_max_distance", "ahash": "ahash_max_distance", "whash": "whash_max_distance",
 }  # fmt: skip
 #: Per-algorithm fields of a match, kept in a finding's ``checks``.
-CHECK_FIELDS: tuple[str, ...] = ("kind", "algorithm", "distance", "file_hash", "known_hash", "transform", "video")
+CHECK_FIELDS: tuple[str, ...] = (
+    "kind",
+    "algorithm",
+    "distance",
+    "file_hash",
+    "known_hash",
+    "transform",
+    "video",
+)
+#: Shown for a category of a set that does not say which scheme its categories follow.
+NO_SCHEME = "the set does not say which scheme its categories follow (docs/hashsets.md: scheme=)"
 #: Audit events that tell the scan's history, and what the report calls them.
 HISTORY_EVENTS: dict[str, str] = {"scan interrupted": "interrupted", "scan resumed": "resumed"}
 
@@ -84,10 +94,15 @@ def verdict(report: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, st
     kinds = {f.get("media_kind") for f in report["files"] if f["location"] in files}
     notes = []
     if not report["finished_at"]:
-        notes.append(f"The scan did not finish: {plural(s['pending'], 'file was', 'files were')} not processed.")
+        notes.append(
+            f"The scan did not finish: {plural(s['pending'], 'file was', 'files were')} not processed."
+        )
     if files:
         verb = "matches" if len(files) == 1 else "match"
-        text = f"{plural(len(files), 'file')} {verb} {_known(kinds)}: {len(exact):,} exact, {len(files) - len(exact):,} similar"
+        similar = len(files) - len(exact)
+        text = (
+            f"{plural(len(files), 'file')} {verb} {_known(kinds)}: {len(exact):,} exact, {similar:,} similar"
+        )
         text += f"; {deleted:,} deleted" if deleted else ""
         if s.get("conflicts"):
             text += f"; {plural(s['conflicts'], 'file')} also in an ignore set (conflict)"
@@ -119,6 +134,8 @@ def by_category(found: list[dict[str, Any]], legend: list[dict[str, Any]]) -> li
     rows = []
     for (label, scheme, written), locations in sorted(files.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         meaning = meanings.get((scheme, written.casefold())) or meanings.get(("*", written.casefold()))
+        if meaning is None and label == "custom" and scheme == "custom":
+            meaning = NO_SCHEME
         rows.append({"normalised": label, "scheme": scheme, "category": written or None,
                      "meaning": meaning, "files": len(locations)})  # fmt: skip
     return rows
@@ -157,7 +174,9 @@ def history(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         d = e.get("details") or {}
         if what == "interrupted":
             done, total = d.get("files_done"), d.get("files_total")
-            text = f"stopped after {done:,} of {plural(total, 'file')} were hashed" if total is not None else ""
+            text = (
+                f"stopped after {done:,} of {plural(total, 'file')} were hashed" if total is not None else ""
+            )
         else:
             pending = d.get("pending") or 0
             text = f"{plural(pending, 'file')} not hashed before were hashed"
@@ -179,7 +198,7 @@ def evidence_with_totals(
 
 def _value_text(value: Any) -> str:
     if value is None:
-        return "—"
+        return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
@@ -187,7 +206,7 @@ def _value_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_value_text(v) for v in value) or "none"
     if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
+        return str(int(value))
     return str(value)
 
 

@@ -11,122 +11,102 @@ PDF cannot hide a thumbnail behind a click, so thumbnails stay in report.html.
 
 from __future__ import annotations
 
-import json
+import shlex
 from datetime import UTC, datetime
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
-
 from triage.case.store import CaseStore
-from triage.reports.html_report import HASH_NAMES, human_size, match_description, visible
+from triage.reports import overview
+from triage.reports.html_report import HASH_NAMES, check_description, human_size
 from triage.reports.json_report import build_report
+from triage.reports.pdf_layout import Pdf, text
 
-SANS, MONO = "Helvetica", "Courier"
-LINE = 4.2
-
-
-def text(value: Any) -> str:
-    """Printable Latin-1 text: control/bidi characters and anything outside Latin-1 escaped."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple):  # lines of one cell
-        return "\n".join(text(v) for v in value)
-    out = visible(str(value))
-    out = "".join(ch if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" for ch in out)
-    if len(out) > MAX_CELL:
-        # One table cell must fit on a page; a 5,000-character member name does not. The full
-        # text is in report.json and files.csv, and the PDF says so where it cuts.
-        out = out[:MAX_CELL] + f" [... {len(out) - MAX_CELL:,} more characters: see report.json]"
-    return out
+_HASH_ROWS = frozenset({"MD5", "SHA-1", "SHA-256", "PDQ", "pHash", "Computed MD5", "Computed SHA-1",
+                        "Computed SHA-256", "Stored MD5", "Stored SHA-1"})  # fmt: skip
 
 
-#: Longest text put in one PDF cell (characters).
-MAX_CELL = 1000
+def _verdict(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
+    v, s = view["verdict"], r["summary"]
+    colour = {"bad": (138, 28, 28), "warn": (122, 69, 0), "ok": (29, 94, 46)}[v["tone"]]
+    pdf.para(v["text"], "B", 13, colour)
+    if v["notes"]:
+        pdf.para(v["notes"], "B", 9, (138, 28, 28))
+    pdf.para(
+        f"{overview.plural(s['files'], 'file')} ({s['pictures']:,} pictures, {s['videos']:,} videos,"
+        f" {s['deleted']:,} deleted) on {overview.plural(len(r['evidence']), 'evidence item')};"
+        f" {overview.plural(len(r['hashsets']), 'hash set')}; {overview.plural(s['errors'], 'error')}"
+        + ("; interrupted and resumed (see Case and custody)" if view["history"] else "")
+        + ". All times UTC. This report shows no pictures.",
+        size=8.5,
+        color=(90, 90, 90),
+    )
 
 
-_HEADINGS = FontFace(emphasis="BOLD", fill_color=(235, 238, 241))
+def _check(c: dict[str, Any]) -> str:
+    moved = c["transform"] not in (None, "original")
+    return check_description(c) + (f" ({c['transform']})" if moved else "")
 
 
-class _Pdf(FPDF):
-    def __init__(self, case_number: str) -> None:
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.case_label = text(f"Case {case_number}")
-        self.set_margins(14, 16, 14)
-        self.set_auto_page_break(True, margin=16)
-        self.alias_nb_pages()
-
-    def header(self) -> None:
-        self.set_font(SANS, "", 8)
-        self.set_text_color(90)
-        self.cell(0, 5, self.case_label + " - triage report", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_text_color(0)
-        self.ln(1)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(SANS, "", 8)
-        self.set_text_color(90)
-        self.cell(0, 5, f"{self.case_label} - page {self.page_no()} of {{nb}}", align="C")
-        self.set_text_color(0)
-
-    def h1(self, title: str) -> None:
-        self.set_font(SANS, "B", 16)
-        self.multi_cell(0, 8, text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def h2(self, title: str) -> None:
-        if self.get_y() > self.h - 50:
-            self.add_page()
-        self.ln(3)
-        self.set_font(SANS, "B", 12)
-        self.multi_cell(0, 7, text(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT, border="B")
-        self.ln(1)
-
-    def para(self, value: str, style: str = "") -> None:
-        self.set_font(SANS, style, 9)
-        self.multi_cell(0, LINE, text(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.ln(1)
-
-    def kv(self, rows: list[tuple[str, Any]], mono: frozenset[str] = frozenset()) -> None:
-        with self.table(
-            col_widths=(45, 137),
-            first_row_as_headings=False,
-            line_height=LINE,
-            borders_layout="HORIZONTAL_LINES",
-            padding=0.8,
-        ) as table:
-            for key, value in rows:
-                row = table.row()
-                self.set_font(SANS, "B", 8.5)
-                row.cell(text(key))
-                self.set_font(MONO if key in mono else SANS, "", 8.5)
-                row.cell(text(value))
-        self.ln(1)
-
-    def grid(self, headings: tuple[str, ...], widths: tuple[float, ...], rows: list[tuple[Any, ...]]) -> None:
-        self.set_font(SANS, "", 7.5)
-        with self.table(
-            col_widths=widths,
-            line_height=3.6,
-            padding=0.8,
-            headings_style=_HEADINGS,
-            borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            head = table.row()
-            for h in headings:
-                head.cell(text(h))
-            for values in rows:
-                row = table.row()
-                for v in values:
-                    row.cell(text(v))
-        self.ln(1)
+def _findings(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
+    pdf.h2("Findings by category")
+    if view["categories"]:
+        pdf.grid(
+            ("Category", "Meaning in its scheme", "As the set wrote it", "Scheme", "Matched files"),
+            (32, 76, 30, 22, 22),
+            [
+                (c["normalised"], c["meaning"], c["category"], c["scheme"], c["files"])
+                for c in view["categories"]
+            ],
+            size=8,
+        )
+    else:
+        pdf.para("No file matched an alert set.")
+    pdf.h2("Matches")
+    pdf.para(
+        "One row per file and known entry, with every algorithm that agreed (report.json lists each"
+        " algorithm's match). An exact match means the file's cryptographic hash equals a known hash."
+        " A perceptual match means the picture is similar to a known picture; it is never described as"
+        " identical and always carries its distance and the threshold it was held to."
+    )
+    if not view["found"]:
+        pdf.para("No file matched a known hash.")
+        return
+    rows = []
+    for f in view["found"]:
+        match = "\n".join(_check(c) for c in f["checks"])
+        if f["role"] == "ignore":
+            match += "\n(ignore set: conflict)"
+        size = human_size(f["size"]).split(" (")[0]
+        category = (f["category_normalised"], f"{f['category_scheme']}: {f['category']}")
+        entry = (f["hashset"], f"entry {f['entry_id']}")
+        deleted = "DELETED" if f["deleted"] else "no"
+        rows.append((f["n"], f["location"], match, size, deleted, entry, category, f["name"]))
+    pdf.grid(
+        ("#", "Location", "Match", "Size", "Deleted", "Hash set / entry", "Category", "Name"),
+        (7, 45, 34, 15, 14, 28, 20, 19),
+        rows,
+        mono=frozenset({1, 5}),
+        size=7,
+    )
 
 
-def _custody(pdf: _Pdf, r: dict[str, Any]) -> None:
-    case, tool = r["case"], r["tool"]
+def _conflicts(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
+    if not r["conflicts"]:
+        return
+    pdf.h2("Conflicts")
+    pdf.para(
+        "These files match an alert set and an ignore set. They are never hidden; their matches are above."
+    )
+    pdf.grid(
+        ("Location", "Alert sets", "Ignore sets"),
+        (82, 50, 50),
+        [(c["location"], tuple(c["alert_hashsets"]), tuple(c["ignore_hashsets"])) for c in r["conflicts"]],
+        mono=frozenset({0, 1, 2}),
+    )
+
+
+def _custody(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
+    case = r["case"]
     rows: list[tuple[str, Any]] = [
         ("Case number", case["case_number"]),
         ("Examiner", case["examiner"]),
@@ -135,31 +115,37 @@ def _custody(pdf: _Pdf, r: dict[str, Any]) -> None:
         *case["extra"].items(),
         ("Scan started", r["started_at"]),
         ("Scan finished", r["finished_at"] or "NOT FINISHED"),
-        ("Tool", f"{tool['name']} {tool['version']}"),
-        ("Python", tool["python"]),
-        ("Platform", tool["platform"]),
-        ("Command line", " ".join(r["command_line"])),
+        ("Command line", shlex.join(r["command_line"])),
     ]
     pdf.h2("Case and custody")
     pdf.kv(rows, frozenset({"Command line"}))
-    if r["stages"]:
-        pdf.grid(
-            ("Stage", "Started (UTC)", "Finished (UTC)"),
-            (40, 71, 71),
-            [(s["name"], s["started_at"], s["finished_at"]) for s in r["stages"]],
+    if view["history"]:
+        pdf.h3("Interrupted and resumed")
+        pdf.para(
+            "The scan was stopped before it finished and continued with 'triage scan --resume'. Files"
+            " hashed before an interruption were kept; each resume hashed only the files not hashed yet."
         )
-    pdf.kv([(k, json.dumps(v, sort_keys=True)) for k, v in r["settings"].items()], frozenset(r["settings"]))
-    pdf.para("Software versions: " + ", ".join(f"{k} {v}" for k, v in r["tool"]["dependencies"].items()))
+        pdf.grid(
+            ("When (UTC)", "What", "What was done"),
+            (44, 22, 116),
+            [(h["time"], h["event"], h["detail"]) for h in view["history"]],
+        )
 
 
-def _evidence(pdf: _Pdf, r: dict[str, Any]) -> None:
+def _evidence(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     pdf.h2("Evidence and partitions")
-    for ev in r["evidence"]:
+    for ev in view["evidence"]:
+        listed = f"{overview.plural(ev['files'], 'file')}, {human_size(ev['bytes'])} in them"
+        size = f"folder: {listed}" if ev["kind"] == "folder" else human_size(ev["size"])
         rows: list[tuple[str, Any]] = [
             ("Evidence id", ev["id"]),
             ("Source", ev["source"]),
             ("Kind", ev["kind"]),
-            ("Size", human_size(ev["size"])),
+            ("Size", size),
+        ]
+        if ev["kind"] != "folder":
+            rows.append(("Files listed", listed))
+        rows += [
             ("Verification", ev["verification"]),
             ("Computed MD5", ev["md5"]),
             ("Computed SHA-1", ev["sha1"]),
@@ -171,12 +157,7 @@ def _evidence(pdf: _Pdf, r: dict[str, Any]) -> None:
             va = ev["verified_after"]
             rows.append(("Re-hashed after scan", f"{va['result']} (SHA-256 {va['sha256']})"))
         rows += list(ev["details"].items())
-        pdf.kv(
-            rows,
-            frozenset(
-                {"Source", "Computed MD5", "Computed SHA-1", "Computed SHA-256", "Stored MD5", "Stored SHA-1"}
-            ),
-        )
+        pdf.kv(rows, _HASH_ROWS | {"Source"})
         if ev["volumes"]:
             pdf.grid(
                 ("Volume", "Offset", "Length", "Description", "File system", "Note"),
@@ -195,10 +176,11 @@ def _evidence(pdf: _Pdf, r: dict[str, Any]) -> None:
             )
 
 
-def _hashsets(pdf: _Pdf, r: dict[str, Any]) -> None:
+def _hashsets(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     pdf.h2("Hash sets used")
     if not r["hashsets"]:
         pdf.para("No hash sets were used.")
+        return
     rows = [
         (
             (h["name"], h["path"]),
@@ -210,15 +192,15 @@ def _hashsets(pdf: _Pdf, r: dict[str, Any]) -> None:
         )
         for h in r["hashsets"]
     ]
-    if rows:
-        pdf.grid(
-            ("Hash set", "Role", "Format", "Entries", "Per algorithm", "SHA-256 of the file"),
-            (52, 14, 16, 16, 30, 54),
-            rows,
-        )
+    pdf.grid(
+        ("Hash set", "Role", "Format", "Entries", "Per algorithm", "SHA-256 of the file"),
+        (52, 14, 16, 16, 30, 54),
+        rows,
+        mono=frozenset({0, 5}),
+    )
 
 
-def _findings(pdf: _Pdf, r: dict[str, Any]) -> None:
+def _counts(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     pdf.h2("Counts")
     s = r["summary"]
     pdf.kv(
@@ -236,42 +218,9 @@ def _findings(pdf: _Pdf, r: dict[str, Any]) -> None:
             ("Not processed", s["pending"]),
         ]
     )
-    pdf.h2("Findings by category")
-    counts: dict[tuple[str, str], set[str]] = {}
-    for m in r["matches"]:
-        counts.setdefault((m["category_normalised"], str(m["category"])), set()).add(m["location"])
-    if counts:
-        pdf.grid(
-            ("Normalised category", "Category as in the set", "Files"),
-            (60, 90, 32),
-            [(k[0], k[1], len(v)) for k, v in sorted(counts.items())],
-        )
-    else:
-        pdf.para("No file matched a known hash.")
-    pdf.h2("Matches")
-    pdf.para(
-        "An exact match means the file's cryptographic hash equals a known hash. A perceptual match"
-        " means the picture is similar to a known picture; it is never described as identical and"
-        " always carries its distance."
-    )
-    if r["matches"]:
-        pdf.grid(
-            ("#", "Location", "Match", "Hash set / entry", "Category"),
-            (8, 70, 38, 40, 26),
-            [
-                (
-                    i,
-                    m["location"],
-                    match_description(m) + (" (ignore set: conflict)" if m["role"] == "ignore" else ""),
-                    (m["hashset"], f"entry {m['entry_id']}"),
-                    (m["category"], m["category_normalised"]),
-                )
-                for i, m in enumerate(r["matches"], start=1)
-            ],
-        )
 
 
-def _details(pdf: _Pdf, r: dict[str, Any]) -> None:
+def _details(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     pdf.h2("Matched files in detail")
     matched = {m["location"] for m in r["matches"]}
     files = [f for f in r["files"] if f["location"] in matched]
@@ -300,18 +249,19 @@ def _details(pdf: _Pdf, r: dict[str, Any]) -> None:
                 ("pHash", f["phash"]),
                 ("Error", f["error"]),
             ],
-            frozenset({"Location", "Name as found", "MD5", "SHA-1", "SHA-256", "PDQ", "pHash"}),
+            _HASH_ROWS | {"Location", "Name as found"},
         )
     pdf.para("Every file, matched or not, is listed with all its hashes in files.csv and report.json.")
 
 
-def _errors(pdf: _Pdf, r: dict[str, Any]) -> None:
+def _errors(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     pdf.h2("Errors and limitations")
     if r["errors"]:
         pdf.grid(
             ("Location", "Evidence", "Message"),
             (80, 20, 82),
             [(e["location"], e["evidence_id"], e["message"]) for e in r["errors"]],
+            mono=frozenset({0}),
         )
     else:
         pdf.para("No errors were recorded.")
@@ -323,8 +273,49 @@ def _errors(pdf: _Pdf, r: dict[str, Any]) -> None:
     )
 
 
-def render_model(r: dict[str, Any]) -> bytes:
-    pdf = _Pdf(r["case"]["case_number"])
+def _appendix(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
+    pdf.h2("Appendix: settings, stage times, versions")
+    for group in view["settings"]:
+        pdf.h3(f"Settings: {group['title']}")
+        pdf.kv(group["rows"])
+    if view["stages"]:
+        pdf.h3("Stage times")
+        pdf.grid(
+            ("Stage", "Started (UTC)", "Finished (UTC)", "Took"),
+            (36, 60, 60, 26),
+            [(s["name"], s["started_at"], s["finished_at"], s["duration"]) for s in view["stages"]],
+        )
+    tool = r["tool"]
+    pdf.h3("Software versions")
+    versions = [(tool["name"], tool["version"]), ("Python", tool["python"]), ("Platform", tool["platform"])]
+    pdf.grid(("Component", "Version"), (60, 122), [*versions, *r["tool"]["dependencies"].items()])
+    pdf.h3("Categories")
+    pdf.grid(
+        ("Scheme", "Value", "Normalised", "Meaning"),
+        (18, 16, 34, 114),
+        [(c["scheme"], c["value"], c["normalised"], c["meaning"]) for c in r["categories"]],
+    )
+
+
+SECTIONS = (_findings, _conflicts, _custody, _evidence, _hashsets, _counts, _details, _errors, _appendix)
+
+
+def render_model(
+    r: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+    evidence_totals: dict[str, tuple[int, int]] | None = None,
+) -> bytes:
+    found = overview.findings(r["matches"], r["settings"])
+    view = {
+        "found": found,
+        "verdict": overview.verdict(r, found),
+        "categories": overview.by_category(found, r["categories"]),
+        "history": overview.history(events or []),
+        "evidence": overview.evidence_with_totals(r["evidence"], evidence_totals or {}),
+        "stages": overview.stage_rows(r["stages"]),
+        "settings": overview.settings_tables(r["settings"]),
+    }
+    pdf = Pdf(r["case"]["case_number"])
     when = r["finished_at"] or r["started_at"]
     pdf.set_creation_date(datetime.strptime(when[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC))
     pdf.set_title(text(f"Triage report: case {r['case']['case_number']}"))
@@ -332,14 +323,15 @@ def render_model(r: dict[str, Any]) -> bytes:
     pdf.set_creator(text(f"{r['tool']['name']} {r['tool']['version']}"))
     pdf.add_page()
     pdf.h1("Triage report")
-    pdf.para(
-        f"Case {r['case']['case_number']} - {r['tool']['name']} {r['tool']['version']} - all times UTC."
-        " This report shows no pictures."
-    )
-    for section in (_custody, _evidence, _hashsets, _findings, _details, _errors):
-        section(pdf, r)
+    case, tool = r["case"], r["tool"]
+    pdf.para(f"Case {case['case_number']} - examiner {case['examiner']} - {tool['name']} {tool['version']}")
+    _verdict(pdf, r, view)
+    for section in SECTIONS:
+        section(pdf, r, view)
     return bytes(pdf.output())
 
 
 def render(store: CaseStore) -> bytes:
-    return render_model(build_report(store, matched_files_only=True))
+    return render_model(
+        build_report(store, matched_files_only=True), store.audit_events(), store.evidence_totals()
+    )
