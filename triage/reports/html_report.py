@@ -92,7 +92,7 @@ def check_description(check: dict[str, Any]) -> str:
 
 # Break opportunities: after a path or location separator, and inside any run of characters
 # long enough to push a table column wider than the page (a hash: every 16 characters).
-_SEPARATOR = re.compile(r"(?<=[/\\>#@:,;|\s])")
+_SEPARATOR = re.compile(r"(?<=[/>#@:,;| ])")
 _RUN, _LONG_RUN = 16, 24
 
 

@@ -25,7 +25,7 @@ MAX_CELL = 1000
 PADDING = 0.8
 _HEADINGS = FontFace(emphasis="BOLD", fill_color=(235, 238, 241))
 # Where a code-like value may break: after a path/location separator or a space.
-_SEPARATOR = re.compile(r"(?<=[/\\>#@:,;|\s])")
+_SEPARATOR = re.compile(r"(?<=[/>#@:,;| ])")
 
 
 def text(value: Any) -> str:
