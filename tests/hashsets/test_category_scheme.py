@@ -36,3 +36,15 @@ def test_a_bad_scheme_declaration_names_the_line(tmp_path, lines, message):
     path.write_text(lines + "id,category,md5\n" + ROW)
     with pytest.raises(HashSetError, match=message):
         load_hashset(path)
+
+
+def test_hashset_build_can_name_the_scheme_of_sets_that_do_not(tmp_path):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,category,md5\n" + ROW)
+    declared = tmp_path / "declared.csv"
+    declared.write_text("# triage-hashset: scheme=caid\nid,category,sha1\nK-2,A," + "b" * 40 + "\n")
+    build_index([(plain, "alert"), (declared, "alert")], tmp_path / "sets.idx", category_scheme="VICS")
+    schemes = [i.category_scheme for i in CompiledIndex(tmp_path / "sets.idx").infos]
+    assert schemes == ["vics", "caid"]  # the set's own declaration wins
+    with pytest.raises(HashSetError, match="one word"):
+        build_index([(plain, "alert")], tmp_path / "bad.idx", category_scheme="not a word")

@@ -27,7 +27,19 @@ def hashset_group() -> None:
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Index file to write.")
 @click.option("--alert", "alerts", multiple=True, metavar="SET", help="An alert set (known material).")
 @click.option("--ignore", "ignores", multiple=True, metavar="SET", help="An ignore set (known good: NSRL).")
-def build_cmd(sources: tuple[str, ...], out: Path, alerts: tuple[str, ...], ignores: tuple[str, ...]) -> None:
+@click.option(
+    "--category-scheme",
+    metavar="SCHEME",
+    help="The scheme the sets' categories follow when a set does not say so itself: vics, caid or"
+    " one word naming your lab's own (reports then show vics/caid categories by name).",
+)
+def build_cmd(
+    sources: tuple[str, ...],
+    out: Path,
+    alerts: tuple[str, ...],
+    ignores: tuple[str, ...],
+    category_scheme: str | None,
+) -> None:
     """Compile SOURCE sets (alert sets) and --alert/--ignore sets into one index file.
 
     Any mix of formats; each set is read once, streamed. The index records each set's path,
@@ -42,7 +54,7 @@ def build_cmd(sources: tuple[str, ...], out: Path, alerts: tuple[str, ...], igno
         raise UsageError("no hash sets given (SOURCE, --alert SET or --ignore SET)")
     if out.exists():
         raise UsageError(f"{out} already exists; choose a new index file name")
-    toc = build_index(specs, out)
+    toc = build_index(specs, out, category_scheme=category_scheme)
     total = sum(toc["counts"].values())
     click.echo(f"{out}: {total:,} hashes from {len(toc['sources'])} sets")
 
@@ -66,4 +78,6 @@ def info_cmd(index: str) -> None:
         click.echo(f"  sha256: {info.sha256}")
         click.echo(f"  format: {info.format}")
         click.echo(f"  role: {info.role}")
+        if info.category_scheme:
+            click.echo(f"  categories: {info.category_scheme} scheme")
         click.echo(f"  entries: {info.entries:,} ({counts})")

@@ -22,6 +22,7 @@ import numpy as np
 
 from triage.errors import HashSetError
 from triage.hashsets.base import ALGORITHM_ORDER, HEX_DIGITS
+from triage.hashsets.categories import scheme_name
 from triage.hashsets.indexfile import FORMAT_VERSION, IndexWriter
 from triage.hashsets.loader import HashSetStream, check_role
 from triage.records import EXACT_ALGORITHMS, HashSetInfo
@@ -60,7 +61,10 @@ class _Packer:
 
 
 def build_index(
-    sources: Sequence[tuple[str | os.PathLike[str], str]], out: str | os.PathLike[str]
+    sources: Sequence[tuple[str | os.PathLike[str], str]],
+    out: str | os.PathLike[str],
+    *,
+    category_scheme: str | None = None,
 ) -> dict[str, Any]:
     """Compile ``sources`` (pairs of set path and role, ``alert`` or ``ignore``) into the index
     file ``out``; returns its table of contents (what ``triage hashset info`` prints).
@@ -70,6 +74,11 @@ def build_index(
     """
     if not sources:
         raise HashSetError("no hash sets to build an index from")
+    scheme = scheme_name(category_scheme) if category_scheme is not None else None
+    if category_scheme is not None and scheme is None:
+        raise HashSetError(
+            f"a category scheme is one word (vics, caid or the lab's own), not {category_scheme!r}"
+        )
     seen: set[str] = set()
     for path, role in sources:
         check_role(role)
@@ -92,7 +101,8 @@ def build_index(
             packer.meta.append(row)
             if len(packer.hexes) >= CHUNK:
                 packer.flush()
-        infos.append(replace(stream.info(), role=role))
+        info = stream.info()  # a scheme the set declares itself wins over category_scheme
+        infos.append(replace(info, role=role, category_scheme=info.category_scheme or scheme))
     built_at = now_utc()
     writer = IndexWriter(Path(out))
     try:

@@ -28,6 +28,13 @@ def _lookup() -> dict[tuple[str, str], str]:
     return {(scheme, value.casefold()): label for scheme, value, label, _ in table()}
 
 
+def scheme_name(value: str) -> str | None:
+    """A declared scheme as stored (``VICS`` -> ``vics``), or None when it is not one word."""
+    name = value.strip().casefold()
+    ok = 0 < len(name) <= 40 and name.replace("-", "").replace("_", "").isalnum()
+    return name if ok else None
+
+
 def set_scheme(format: str | None, declared: str | None = None) -> str:
     """The scheme a set's categories follow: the one it declares (``# triage-hashset:
     scheme=vics``), else its format's own (VICS and CAID JSON), else custom."""

@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from triage.errors import HashSetError
 from triage.hashsets.base import Directives, Sniff, algorithm_named, fail, normalise, shorten
+from triage.hashsets.categories import scheme_name
 
 HEAD_BYTES = 64 * 1024
 CHUNK_BYTES = 1 << 20
@@ -222,8 +223,8 @@ def _directive(source: Source, current: Directives, number: int, comment: str) -
     if key in ("scheme", "category_scheme"):
         if current.scheme is not None:
             raise fail(source, number, "the category scheme is declared twice")
-        scheme = value.casefold()
-        if not scheme.replace("-", "").replace("_", "").isalnum() or len(scheme) > 40:
+        scheme = scheme_name(value)
+        if scheme is None:
             raise fail(
                 source,
                 number,

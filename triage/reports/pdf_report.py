@@ -77,7 +77,7 @@ def _findings(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
         if f["role"] == "ignore":
             match += "\n(ignore set: conflict)"
         size = human_size(f["size"]).split(" (")[0]
-        category = (f["category_normalised"], f"{f['category_scheme']}: {f['category']}")
+        category = (f["category_normalised"], f"{f['category_scheme']}: {text(f['category'])}")
         entry = (f["hashset"], f"entry {f['entry_id']}")
         deleted = "DELETED" if f["deleted"] else "no"
         rows.append((f["n"], f["location"], match, size, deleted, entry, category, f["name"]))
