@@ -167,3 +167,8 @@ def test_paths_and_hashes_break_at_separators_and_stay_escaped():
     assert wrap("ab" * 32) == "<wbr>".join(["abababababababab"] * 4)
     assert wrap("x\u202ey") == "x\\u202ey"
     assert "break-all" not in (REPO / "triage" / "reports" / "templates" / "report.css").read_text()
+
+
+def test_pdf_lists_every_algorithm_of_a_finding_on_its_own_line(demo):
+    text = _pdf_text(demo / "report.pdf")
+    assert "exact · MD5" in text and "exact · SHA-256" in text and "\\nexact" not in text

@@ -73,9 +73,9 @@ def _findings(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
         return
     rows = []
     for f in view["found"]:
-        match = "\n".join(_check(c) for c in f["checks"])
+        match = tuple(_check(c) for c in f["checks"])  # one line each
         if f["role"] == "ignore":
-            match += "\n(ignore set: conflict)"
+            match += ("(ignore set: conflict)",)
         size = human_size(f["size"]).split(" (")[0]
         category = (f["category_normalised"], f"{f['category_scheme']}: {text(f['category'])}")
         entry = (f["hashset"], f"entry {f['entry_id']}")
