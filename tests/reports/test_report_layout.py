@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from triage.case.store import CaseStore
-from triage.reports import html_report, pdf_report, write_reports
+from triage.reports import html_report, overview, pdf_report, write_reports
 from triage.reports.html_report import wrap
 
 REPO = Path(__file__).resolve().parents[2]
@@ -172,3 +172,32 @@ def test_paths_and_hashes_break_at_separators_and_stay_escaped():
 def test_pdf_lists_every_algorithm_of_a_finding_on_its_own_line(demo):
     text = _pdf_text(demo / "report.pdf")
     assert "exact · MD5" in text and "exact · SHA-256" in text and "\\nexact" not in text
+
+
+def _model(files: int, hashsets: list[dict], finished: bool = True, pending: int = 0) -> dict:
+    summary = {"files": files, "pending": pending, "conflicts": 0}
+    return {"summary": summary, "hashsets": hashsets, "files": [], "finished_at": "t" if finished else None}
+
+
+@pytest.mark.parametrize(
+    ("model", "text", "tone"),
+    [
+        (_model(0, [{"role": "alert"}]),
+         "No files were found on the evidence: nothing was compared.", "warn"),
+        (_model(3, []), "No known-hash set was used: 3 files listed and hashed, none compared.", "warn"),
+        (_model(1, [{"role": "ignore"}]),
+         "No known-hash set was used: 1 file listed and hashed, compared only with known-good sets.", "warn"),
+        (_model(2, [{"role": "alert"}]),
+         "No file matches a known hash: 2 files compared with 1 hash set.", "ok"),
+    ],
+)  # fmt: skip
+def test_a_verdict_without_findings_says_whether_anything_was_compared(model, text, tone):
+
+    verdict = overview.verdict(model, [])
+    assert (verdict["text"], verdict["tone"], verdict["notes"]) == (text, tone, "")
+
+
+def test_an_unfinished_scan_says_so_beside_its_verdict():
+
+    verdict = overview.verdict(_model(5, [{"role": "alert"}], finished=False, pending=1), [])
+    assert verdict["notes"] == "The scan did not finish: 1 file was not processed."

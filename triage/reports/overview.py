@@ -112,7 +112,8 @@ def verdict(report: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, st
                 "notes": " ".join(notes)}  # fmt: skip
     alert_sets = [h for h in report["hashsets"] if h["role"] == "alert"]
     if not alert_sets:
-        text = f"No known-hash set was used: {plural(s['files'], 'file')} listed and hashed, none compared."
+        compared = "compared only with known-good sets" if report["hashsets"] else "none compared"
+        text = f"No known-hash set was used: {plural(s['files'], 'file')} listed and hashed, {compared}."
         return {"text": text, "tone": "warn", "notes": " ".join(notes)}
     text = (
         f"No file matches a known hash: {plural(s['files'], 'file')} compared with"
