@@ -119,7 +119,7 @@ def test_report_html_shows_frames_only_inside_details(blurred):
          ("0:00.0", "0:00.0 · frame 0"), ("0:02.0", "0:02.0 · frame 60"), ("0:04.0", "0:04.0 · frame 120")]
     )  # fmt: skip
     assert "<details open" not in html and "Thumbnails of matched pictures and video frames" in html
-    clip = html.index('<h3><code class="loc">EV1/clip.mp4</code></h3>')  # the clip's own block
+    clip = html.index('<h3><code class="loc">EV1/<wbr>clip.mp4</code></h3>')  # the clip's own block
     assert clip < html.index("frame 330") < html.index('<div class="file">', clip)
 
 
