@@ -49,14 +49,19 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from derivative_edits import EDITS, cover, picture_in_picture, stamped
-from derivative_sources import Candidate, distinct, fetch, licence_of, load, screen
+from derivative_sources import EXCLUDE, Candidate, distinct, fetch, licence_of, load, screen
 
 from triage.hashing.decode import decode_picture
 from triage.hashing.perceptual import pdq_hash, to_rgb
 from triage.records import DecodePolicy
 
-#: Folders whose pictures are views of one place (skybox faces, panorama tiles, sky domes).
-SCENE = re.compile(r"skybox|/landscapes/[^/]+/|/env/|/scenery3d/|/Textures/Sky", re.I)
+#: Pictures that are views of one place: faces of a skybox or cube map (named by direction),
+#: the same sky box in other light (Extreme Tux Racer's env/<place>/<light>/), panorama tiles,
+#: screenshots of one device (the FlightGear Garmin 196 manual).
+SCENE = re.compile(r"skybox|/CubeMaps/|/env/|/landscapes/|garmin196/doc/", re.I)
+DIRECTION = re.compile(
+    r"[_-]?(north|south|east|west|top|bottom|front|back|left|right|up|down|side|[pn][xyz]|\d+)H?$"
+)
 #: Names of textures made of a repeated pattern.
 REPEATED = re.compile(r"brick|tile|wall|stone|sign|fence|roof|window|grid|floor|cobble|plank|wood", re.I)
 QUALITY = 92
@@ -64,7 +69,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def scene_of(cand: Candidate) -> str:
-    return cand.path.rsplit("/", 1)[0] if SCENE.search(cand.path) else ""
+    """The place a view belongs to ("" for a picture that is not one of several views)."""
+    if not SCENE.search(cand.path):
+        return ""
+    folder, name = cand.path.rsplit("/", 1)
+    if "/env/" in folder:
+        return folder.rsplit("/", 1)[0]  # every light of the same place
+    if "garmin196/doc" in folder:
+        return "garmin196/doc"  # the same device in two aircraft folders
+    if "/landscapes/" in folder:
+        return folder
+    return folder + "/" + DIRECTION.sub("", name.rsplit(".", 1)[0])
 
 
 def assign(kept: list[Candidate], n_orig: int, n_dist: int, n_bg: int) -> dict[str, list[Candidate]]:
@@ -157,7 +172,7 @@ def known_row(path: Path) -> list[str]:
 def build(out: Path, cache: Path, seed: int, counts: tuple[int, int, int], jobs: int) -> None:
     roots = fetch(cache)
     screened = screen(cache, roots, jobs)
-    usable = [c for c in screened if not c.reason]
+    usable = [c for c in screened if not c.reason and not EXCLUDE.search(c.path)]
     kept, twins = distinct(usable, seed)
     pools = assign(kept, *counts)
     print(
@@ -195,6 +210,7 @@ def build(out: Path, cache: Path, seed: int, counts: tuple[int, int, int], jobs:
                     licence_of(roots[cand.package][0], cand.package, cand.path),
                     f"{cand.width}x{cand.height}",
                     cand.quality,
+                    scene_of(cand),
                 ]
             )
     backgrounds = tuple(files["background"])
@@ -247,7 +263,7 @@ def write_tables(
         w.writerows(known_row(out / rel) for rel in files["original"])
     with open(out / "SOURCES.tsv", "w", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(["name", "role", "package", "version", "path", "licence", "size", "pdq_quality"])
+        w.writerow(["name", "role", "package", "version", "path", "licence", "size", "pdq_quality", "scene"])
         w.writerows(sources_rows)
 
 

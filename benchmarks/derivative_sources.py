@@ -40,11 +40,11 @@ PACKAGES = (
     "neverball-data",
     "flightgear-data-models",
     "flightgear-data-base",
-    "0ad-data",
 )
 #: Parts of paths that hold drawings, not photos (star-lore figures, icons, fonts, UI skins).
 EXCLUDE = re.compile(
-    r"/skycultures/|/gui/|/icons?/|/fonts?/|/skins?/|/editor/|_nm\.|_normal|normal_?map", re.I
+    r"/Pilot/|/Liveries/|/skycultures/|/gui/|/icons?/|/fonts?/|/skins?/|/editor/|_nm\.|_normal|normal_?map",
+    re.I,
 )
 SUFFIXES = (".png", ".jpg", ".jpeg")
 MIN_SIZE = (400, 300)  # longer side, shorter side
