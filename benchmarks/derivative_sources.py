@@ -3,11 +3,12 @@ from, which ones are photo-like enough, and which pool each one goes to.
 
 Why these packages: benign photographic pictures under free licences that Debian ships, not
 used by benchmarks/robustness.py (wesnoth, openclipart) and not desktop wallpapers: the
-landscape panoramas and deep-sky photos of ``stellarium-data`` and the photographic textures of
+deep-sky photos and landscape tiles of ``stellarium-data`` and the photographic textures of
 game data (``supertuxkart-data``, ``extremetuxracer-data``, ``flightgear-data-models``,
 ``flightgear-data-base``; ``neverball-data`` and ``0ad-data`` were tried: the first holds no
-picture of 400x300 or more, the second only archives). They are fetched with ``apt-get download`` (no root needed) and
-unpacked with ``dpkg-deb -x`` into a cache; nothing is installed.
+picture of 400x300 or more, the second only archives). They are fetched with ``apt-get
+download`` (no root needed) and only their pictures and licences are unpacked from
+``dpkg-deb --fsys-tarfile`` into a cache; nothing is installed.
 
 Each candidate is screened (:func:`screen`): opaque (a sprite or a cut-out is no photo),
 at least 400x300, not flat (luma spread) and many colours (a drawing has few), PDQ quality
