@@ -25,6 +25,7 @@ import json
 import random
 import re
 import subprocess
+import tarfile
 from dataclasses import asdict, dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -90,16 +91,24 @@ def fetch(cache: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, tuple[
         deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
         root = cache / "x" / package
         if not (root / "usr").is_dir():
-            root.mkdir(parents=True, exist_ok=True)
-            # Only the pictures and the licence: 0ad-data and flightgear-data-base unpack to GBs.
-            tar = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE)
-            wanted = [f"*{s}" for s in SUFFIXES] + [f"*{s.upper()}" for s in SUFFIXES] + ["*/copyright"]
-            subprocess.run(
-                ["tar", "-x", "-C", str(root), "--wildcards", *wanted], stdin=tar.stdout, check=True
-            )
-            tar.wait()
+            unpack(deb, root)
         roots[package] = (root, package_version(deb))
     return roots
+
+
+def unpack(deb: Path, root: Path) -> None:
+    """Only the pictures and the licence of ``deb`` into ``root`` (flightgear-data-base unpacks
+    to GBs of other data), streamed from ``dpkg-deb --fsys-tarfile``."""
+    root.mkdir(parents=True, exist_ok=True)
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                name = member.name.lower()
+                if member.isfile() and (name.endswith(SUFFIXES) or name.endswith("/copyright")):
+                    tar.extract(member, root, filter="data")
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
 
 
 def licence_of(root: Path, package: str, path: str) -> str:
