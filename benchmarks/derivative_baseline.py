@@ -9,6 +9,14 @@ hash-only set: no picture of the originals is given to triage), then reads the c
 match names entry X; any match of a file that derives from no original (a distractor, its edits,
 a trap), or that names another original's entry, is a false positive. ``--case`` reuses an
 existing case folder instead of scanning again (the scan takes a few minutes on 2 busy cores).
+
+Measured 2026-12-08 on the default corpus (seed 13; 8,263 pictures; 472 s with --jobs 2 on 2
+cores at load ~13): originals 100/100; found 0.00 after crop 10% centre, crop 20% corner, turn
++-5 degrees, picture in picture, collage quadrant, text + sticker, crop 10% + half + JPEG 60;
+0.07 / 0.04 after turn +3 / -3 degrees; 0.96 after white padding; 1.00 after JPEG 70, resize
+50%, grey and mirror; no false positive on 400 distractors, their 6,000 edits and 263 traps.
+Text + sticker is 0.00 here against 0.48 in issue #13: these pictures are mostly textures and
+deep-sky photos, whose PDQ bits a 10% sticker alone moves ~69 bits (median) from the original's.
 """
 
 from __future__ import annotations
