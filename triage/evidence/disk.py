@@ -23,6 +23,10 @@ from triage.evidence.tskwalk import FsWalker
 from triage.evidence.volumes import scan_volumes
 from triage.records import Entry, EvidenceInfo, SourceSpec
 
+#: What reading a damaged medium can raise from the libraries below (TSK, libyal), besides our own
+#: EvidenceError: caught where the evidence is listed, recorded, never an internal error.
+LISTING_ERRORS = (OSError, OverflowError, ValueError, RuntimeError, MemoryError, TypeError)
+
 #: Virtual-disk formats by SourceSpec kind.
 VIRTUAL: dict[str, vdisk.Format] = {f.kind: f for f in (vhdi.FORMAT, vmdk.FORMAT, qcow.FORMAT)}
 
@@ -58,7 +62,7 @@ class DiskEvidence:
         try:
             slots, self._volumes, vol_warnings = scan_volumes(self._img)
             slots, self._apfs, vol_warnings = apfs.find_containers(self._img, slots, vol_warnings)
-        except OSError as e:
+        except LISTING_ERRORS as e:
             self._img.close()
             raise EvidenceError(f"cannot read disk image {source}: {' '.join(str(e).split())[:200]}") from e
         if not slots:
@@ -83,6 +87,12 @@ class DiskEvidence:
         for walker in walkers:
             try:
                 yield from walker.entries()
+            except LISTING_ERRORS as e:
+                # A library error deep in a damaged file system costs the rest of that file
+                # system, recorded, not the scan (and never a half-made case).
+                self.warnings.append(
+                    f"{walker.volume}: listing stopped early: {' '.join(str(e).split())[:200]}"
+                )
             finally:
                 # a second listing must not repeat the first one's warnings
                 self.warnings.extend(w for w in walker.warnings if w not in self.warnings)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytsk3
 
-from triage.evidence.volumes import OpenVolume
+from triage.evidence.volumes import TSK_ERRORS, OpenVolume
 from triage.locator import Location, Volume
 from triage.records import Entry, EntryRef, SourceSpec
 from triage.timeutil import iso_utc
@@ -70,7 +70,7 @@ class FsWalker:
             try:
                 directory = fs.open_dir(inode=addr)
                 children = list(directory)
-            except OSError as e:
+            except TSK_ERRORS as e:
                 self._warn(
                     f"cannot list folder {prefix or '/'} (meta {addr}): {' '.join(str(e).split())[:160]}"
                 )
@@ -110,7 +110,7 @@ class FsWalker:
     def _load_meta(fs, addr: int, f):
         try:
             loaded = fs.open_meta(inode=addr)
-        except OSError:
+        except TSK_ERRORS:
             return f, None
         return loaded, loaded.info.meta
 
@@ -138,7 +138,7 @@ class FsWalker:
                         streams.append((ai.name, int(ai.id), int(ai.size)))
                     elif atype == _NTFS_IDXROOT:
                         index = True
-            except (OSError, ValueError) as e:  # a corrupt MFT entry costs its streams, not the walk
+            except TSK_ERRORS as e:  # a corrupt MFT entry costs its streams, not the walk
                 self._warn(f"cannot read the attributes of {path} ({meta_addr}): {e}")
             for aname, aid, asize in streams:
                 spath = f"{path}:{_decode(aname)}" if aname else path
