@@ -91,7 +91,7 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     """Yield the entry's content in chunks.
 
     For a disk image this is the default data stream (``attr_type``/``attr_id`` pick an NTFS
-    stream). A deleted name with no metadata left (flag ``no-meta``, ``ref.inode is None``)
+    stream). A name with no readable metadata (flag ``no-meta`` or ``meta-unreadable``, ``ref.inode is None``)
     raises :class:`EvidenceError` rather than yielding nothing: its content is unknown, and an
     empty result would hash as the empty file. A read that fails or ends before the recorded
     size also raises, after the chunks read so far; the message is one line.
@@ -112,7 +112,9 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         yield from read_folder_file(ref.fs_path, chunk_size, inode=ref.inode, size=ref.size)
         return
     if ref.inode is None:
-        raise EvidenceError("deleted name with no metadata left: content cannot be recovered")
+        raise EvidenceError(
+            "no readable metadata (MFT record or inode) for this name: content cannot be read"
+        )
     if ref.fs_type == apfs.FS_TYPE:
         yield from _read_apfs(ref, chunk_size)
         return

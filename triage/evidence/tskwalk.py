@@ -33,6 +33,8 @@ _NTFS_DATA = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
 _NTFS_IDXROOT = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
 _DOTS = (b".", b"..")
 _ORPHANS = b"$OrphanFiles"
+#: NTFS's $BadClus: its $Bad stream is sparse and as long as the volume (TSK reads nothing).
+_BADCLUS = 8
 #: Folder problems recorded per file system before the rest are only counted.
 MAX_WARNINGS = 200
 
@@ -119,8 +121,16 @@ class FsWalker:
         meta_addr = int(name.meta_addr)
         flags: list[str] = ["orphan"] if orphan else []
         if meta is None:
-            flags.append("no-meta")
-            yield self._entry(path, str(meta_addr), 0, True, None, None, None, None, tuple(flags))
+            if name_unalloc or orphan:
+                flags.append("no-meta")
+            else:
+                # The folder still names the file as allocated; its MFT record / inode is what
+                # is damaged. Unknown, not deleted: it is sent to be read, and the read error
+                # is recorded against it (#12).
+                flags.append("meta-unreadable")
+            yield self._entry(
+                path, str(meta_addr), 0, name_unalloc or orphan, None, None, None, None, tuple(flags)
+            )
             return
         mflags = int(meta.flags)
         deleted = name_unalloc or bool(mflags & _META_UNALLOC)
@@ -143,7 +153,10 @@ class FsWalker:
             for aname, aid, asize in streams:
                 spath = f"{path}:{_decode(aname)}" if aname else path
                 text = f"{meta_addr}-{_NTFS_DATA}-{aid}"
-                yield self._entry(spath, text, asize, deleted, meta, inode, _NTFS_DATA, aid, tuple(flags))
+                sflags = (
+                    (*flags, "bad-cluster-map") if inode == _BADCLUS and aname == b"$Bad" else tuple(flags)
+                )
+                yield self._entry(spath, text, asize, deleted, meta, inode, _NTFS_DATA, aid, sflags)
             if streams or index:
                 # Files with only index attributes ($ObjId:$O ...) hold no file content.
                 return

@@ -25,7 +25,7 @@ from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
-from triage.records import CaseInfo, Entry, FileHashes, Match
+from triage.records import UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.scan.children import carve_items, record_carved, record_children
 from triage.scan.feed import Feed
@@ -225,8 +225,9 @@ def _hash_and_match(run: _Run) -> None:
     # A deleted name whose metadata is gone has no content to read (flag "no-meta"); one whose
     # metadata was reused by another file ("realloc") would read *that* file's bytes, which
     # must not be attributed to this name (they are hashed under their own, allocated name).
-    # Both are listed with their flags, not hashed, and not counted as errors.
-    unread = {"no-meta", "realloc"}
+    # Both are listed with their flags, not hashed, and not counted as errors; so is NTFS's
+    # $BadClus:$Bad, a sparse stream as long as the volume ("bad-cluster-map"): UNREAD_FLAGS.
+    unread = UNREAD_FLAGS
     order = store.pending_order()
     to_read = [i for i, _size, flags in order if not unread & set(flags)]
     results.extend((i, FileHashes(size_read=0), ()) for i, _size, flags in order if unread & set(flags))
