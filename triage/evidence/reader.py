@@ -113,7 +113,7 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         return
     if ref.inode is None:
         raise EvidenceError(
-            "no readable metadata (MFT record or inode) for this name: content cannot be read"
+            "no metadata (MFT record or inode) readable for this name: content cannot be read"
         )
     if ref.fs_type == apfs.FS_TYPE:
         yield from _read_apfs(ref, chunk_size)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytsk3
 
+from triage.evidence import damage
 from triage.evidence.volumes import TSK_ERRORS, OpenVolume
 from triage.locator import Location, Volume
 from triage.records import Entry, EntryRef, SourceSpec
@@ -39,6 +40,10 @@ _BADCLUS = 8
 MAX_WARNINGS = 200
 
 
+def _allocated(name, meta) -> bool:
+    return not int(name.flags) & _NAME_UNALLOC and bool(int(meta.flags) & _META_ALLOC)
+
+
 def _decode(raw: bytes | str) -> str:
     return raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
 
@@ -54,6 +59,9 @@ class FsWalker:
         self.is_ntfs = vol.fs_type == "ntfs"
         self.warnings: list[str] = []
         self._suppressed = 0
+        self._visited: set[int] = set()
+        #: What the walk reached, for the damage checks after it.
+        self.census = damage.Census()
 
     def _warn(self, text: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
@@ -64,9 +72,42 @@ class FsWalker:
     def entries(self) -> Iterator[Entry]:
         fs = self.vol.fs
         root = int(fs.info.root_inum)
-        visited = {root}
-        # Each stack item: (folder meta address, folder path, inside $OrphanFiles, ancestors).
-        stack: list[tuple[int, str, bool, frozenset[int]]] = [(root, "", False, frozenset((root,)))]
+        self._visited = {root}
+        yield from self._walk([(root, "", False, frozenset((root,)))])
+        yield from self._orphan_search()
+        if self._suppressed:
+            self.warnings.append(f"{self.volume}: {self._suppressed} more folder problems not listed")
+
+    def _orphan_search(self) -> Iterator[Entry]:
+        """Where the walk reached far fewer files than the allocation maps hold, walk the folders
+        and (ext) files no folder reaches, under ``$OrphanFiles`` (:mod:`triage.evidence.damage`)."""
+        alloc = damage.allocation(self.vol, self.census)
+        if not damage.looks_damaged(alloc):
+            return
+        before = self.census.files
+        for addr in damage.orphan_dirs(self.vol, self.census):
+            if addr in self._visited:
+                continue
+            self._visited.add(addr)
+            self.census.add(addr, is_dir=True)
+            yield from self._walk(
+                [(addr, f"/{_ORPHANS.decode()}/OrphanFolder-{addr}", True, frozenset((addr,)))]
+            )
+        for addr in damage.loose_files(self.vol, self.census):
+            try:
+                f = self.vol.fs.open_meta(inode=addr)
+            except TSK_ERRORS:
+                continue
+            meta = f.info.meta
+            self.census.add(addr, int(meta.size))
+            path = f"/{_ORPHANS.decode()}/OrphanFile-{addr}"
+            yield self._entry(path, str(addr), int(meta.size), False, meta, addr, None, None, ("orphan",))
+        self._warn(f"{damage.damage_note(alloc)} ({self.census.files - before:,} files found that way)")
+
+    def _walk(self, stack: list[tuple[int, str, bool, frozenset[int]]]) -> Iterator[Entry]:
+        """Depth first from ``stack``; each item: (folder meta address, folder path, inside
+        $OrphanFiles, ancestors)."""
+        fs, visited, census = self.vol.fs, self._visited, self.census
         while stack:
             addr, prefix, orphan, ancestors = stack.pop()
             try:
@@ -93,6 +134,8 @@ class FsWalker:
                 path = f"{prefix}/{_decode(raw)}"
                 if ntype == _NAME_REG or (ntype == _NAME_UNDEF and mtype == _META_REG):
                     yield from self._file_entries(f, name, meta, path, orphan)
+                    if meta is not None and _allocated(name, meta):
+                        census.add(int(meta.addr), int(meta.size))
                 if mtype in _META_DIRS:
                     sub = int(meta.addr)
                     if sub in ancestors:
@@ -101,12 +144,11 @@ class FsWalker:
                         self._warn(f"folder {path} (meta {sub}) was already walked under another name")
                     else:
                         visited.add(sub)
+                        census.add(sub, is_dir=True)
                         in_orphans = orphan or (prefix == "" and ntype == _NAME_VIRT_DIR and raw == _ORPHANS)
                         subdirs.append((sub, path, in_orphans, ancestors | {sub}))
             # A folder's files first, then its sub-folders in directory order (depth first).
             stack.extend(reversed(subdirs))
-        if self._suppressed:
-            self.warnings.append(f"{self.volume}: {self._suppressed} more folder problems not listed")
 
     @staticmethod
     def _load_meta(fs, addr: int, f):

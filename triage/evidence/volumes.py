@@ -68,6 +68,20 @@ def detect_fs(img: pytsk3.Img_Info, offset: int) -> tuple[pytsk3.FS_Info | None,
     return None, None, reason
 
 
+def cut_short(fs: pytsk3.FS_Info) -> str | None:
+    """A note when the file system runs past the end of the image, else ``None``."""
+    info = fs.info
+    last, actual = int(info.last_block), int(info.last_block_act)
+    if actual >= last:
+        return None
+    block = int(info.block_size)
+    have, want = (actual + 1) * block, (last + 1) * block
+    return (
+        f"the file system is {want:,} bytes but the image holds only {have:,} of them: the image "
+        f"is cut short, so files and folders in the missing part cannot be listed or read"
+    )
+
+
 @dataclass
 class OpenVolume:
     """A file system found in the image, ready to walk."""
@@ -76,6 +90,8 @@ class OpenVolume:
     offset: int
     fs_type: str
     fs: pytsk3.FS_Info
+    #: The image it is in, for the damage checks that read the allocation maps themselves.
+    img: pytsk3.Img_Info | None = None
 
 
 def scan_volumes(img: pytsk3.Img_Info) -> tuple[list[VolumeInfo], list[OpenVolume], list[str]]:
@@ -106,8 +122,11 @@ def scan_volumes(img: pytsk3.Img_Info) -> tuple[list[VolumeInfo], list[OpenVolum
         fs, name, reason = detect_fs(img, 0)
         if fs is None:
             return [], [], [*warnings, f"no volume system and no file system: {reason}"]
-        info = VolumeInfo("fs", 0, img.get_size(), "file system (no partition table)", name)
-        return [info], [OpenVolume("fs", 0, name, fs)], warnings
+        note = cut_short(fs)
+        if note:
+            warnings.append(f"fs@0({name}): {note}")
+        info = VolumeInfo("fs", 0, img.get_size(), "file system (no partition table)", name, note)
+        return [info], [OpenVolume("fs", 0, name, fs, img)], warnings
     slots, opened = _open_parts(img, parts, warnings)
     return slots, opened, warnings
 
@@ -200,8 +219,10 @@ def _open_parts(
             warnings.append(f"partition {label} at offset {offset} ({desc}): {error}")
             slots.append(VolumeInfo(label, offset, length, desc, None, error))
             continue
+        if note is None and (note := cut_short(fs)):
+            warnings.append(f"{label}@{offset}({name}): {note}")
         slots.append(VolumeInfo(label, offset, length, desc, name, note))
-        opened.append(OpenVolume(label, offset, name, fs))
+        opened.append(OpenVolume(label, offset, name, fs, img))
     if beyond > MAX_BEYOND:
         warnings.append(f"{beyond - MAX_BEYOND} more partitions start past the end of the image")
     return slots, opened

@@ -1,0 +1,283 @@
+"""Damaged file systems: say so, and find the files no folder reaches any more.
+
+A folder walk trusts the root folder. Overwrite one cluster of a FAT32 root folder or one block
+of an ext4 root folder and the walk finds nothing, although the allocation maps (the FAT, the
+inode bitmap) say the files are there; cut an image short and the file system's far end is
+gone. Either must not read as an empty disk. So after each walk:
+
+* :func:`~triage.evidence.volumes.cut_short`, when the file system is opened, compares its size
+  with what the image holds;
+* :func:`allocation` compares what the allocation maps say is in use with what the walk reached
+  (the FAT's allocated clusters; the ext superblock's used inodes), both O(1) or one read of
+  the FAT, so a healthy image pays nothing more;
+* only when the walk reached far fewer than that (:func:`looks_damaged`) are the orphans
+  searched: :func:`orphan_dirs` finds folders no folder names (ext: allocated folder inodes;
+  FAT: cluster chains that begin with the ``.``/``..`` entries of a folder), to be walked
+  under ``$OrphanFiles``, and :func:`loose_files` the allocated ext inodes still unreached.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytsk3
+
+from triage.evidence.volumes import TSK_ERRORS, OpenVolume
+
+#: Meta addresses remembered during a walk; beyond this the loose-file search is skipped.
+MAX_TRACKED = 2_000_000
+#: A walk is "far short" when it reached less than half of what is allocated, and at least this
+#: many units (inodes, clusters) are unaccounted for.
+MIN_MISSING = 4
+
+_META_DIRS = (int(pytsk3.TSK_FS_META_TYPE_DIR), int(pytsk3.TSK_FS_META_TYPE_VIRT_DIR))
+_META_REG = int(pytsk3.TSK_FS_META_TYPE_REG)
+_META_ALLOC = int(pytsk3.TSK_FS_META_FLAG_ALLOC)
+_FAT = ("fat12", "fat16", "fat32")
+_EXT = ("ext2", "ext3", "ext4")
+
+Reader = Callable[[int, int], bytes]
+
+
+@dataclass
+class Census:
+    """What a folder walk reached: counts, and the meta addresses while there are few enough."""
+
+    dirs: int = 0
+    files: int = 0
+    bytes: int = 0  # content bytes of the allocated files reached
+    addrs: set[int] | None = field(default_factory=set)
+
+    def add(self, addr: int, size: int = 0, is_dir: bool = False) -> None:
+        if is_dir:
+            self.dirs += 1
+        else:
+            self.files += 1
+            self.bytes += size
+        if self.addrs is not None:
+            self.addrs.add(addr)
+            if len(self.addrs) > MAX_TRACKED:
+                self.addrs = None
+
+
+def reader(vol: OpenVolume) -> Reader:
+    """Read the image around ``vol`` (short, or empty, past its end)."""
+    img = vol.img
+    size = int(img.get_size()) if img is not None else 0
+
+    def read(offset: int, length: int) -> bytes:
+        length = max(0, min(length, size - offset))
+        try:
+            return img.read(offset, length) if length else b""
+        except TSK_ERRORS:
+            return b""
+
+    return read
+
+
+@dataclass(frozen=True)
+class Allocation:
+    unit: str  # "inodes" or "clusters"
+    allocated: int  # in use according to the file system's own maps
+    reached: int  # reached by the folder walk (estimated for clusters)
+
+
+def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
+    """What the allocation maps say is in use, beside what the walk reached (ext, FAT)."""
+    read = reader(vol)
+    if vol.fs_type in _EXT:
+        sb = read(vol.offset + 1024, 1024)
+        if len(sb) < 90 or sb[56:58] != b"\x53\xef":
+            return None
+        inodes, free = struct.unpack_from("<I", sb, 0)[0], struct.unpack_from("<I", sb, 16)[0]
+        rev = struct.unpack_from("<I", sb, 76)[0]
+        first = struct.unpack_from("<I", sb, 84)[0] if rev >= 1 else 11
+        # inodes below the first normal one are reserved (the root among them) and always in use
+        used = max(0, inodes - free - (first - 1))
+        return Allocation("inodes", used, census.files + census.dirs)
+    if vol.fs_type in _FAT:
+        layout = _fat_layout(read, vol.offset)
+        if layout is None:
+            return None
+        used = sum(1 for n in _fat_entries(read, layout) if n)
+        cluster = layout.cluster_size
+        reached = -(-census.bytes // cluster) + census.dirs + (1 if vol.fs_type == "fat32" else 0)
+        return Allocation("clusters", used, reached)
+    return None
+
+
+def looks_damaged(alloc: Allocation | None) -> bool:
+    return (
+        alloc is not None
+        and alloc.reached * 2 < alloc.allocated
+        and alloc.allocated - alloc.reached >= MIN_MISSING
+    )
+
+
+def damage_note(alloc: Allocation) -> str:
+    return (
+        f"the file system looks damaged: its allocation maps say {alloc.allocated:,} {alloc.unit} are in "
+        f"use, its folders reach only about {alloc.reached:,}; files no folder reaches are listed "
+        f"under $OrphanFiles where they could be found"
+    )
+
+
+# --------------------------------------------------------------------------- orphan search
+
+
+def orphan_dirs(vol: OpenVolume, census: Census) -> list[int]:
+    """Meta addresses of the top folders no walked folder reaches (their sub-folders are reached
+    by walking them). Reads every inode (ext) or every chain head (FAT): only when damaged."""
+    if vol.fs_type in _EXT:
+        return _ext_orphan_dirs(vol, census)
+    if vol.fs_type in _FAT:
+        return _fat_orphan_dirs(vol, census)
+    return []
+
+
+def _parent(fs: pytsk3.FS_Info, addr: int) -> int | None:
+    try:
+        for f in fs.open_dir(inode=addr):
+            if f.info.name.name == b"..":
+                return int(f.info.name.meta_addr)
+    except TSK_ERRORS:
+        return None
+    return None
+
+
+def _reached_already(fs: pytsk3.FS_Info, addr: int, reached: set[int]) -> bool:
+    """Whether the walk already listed this folder under its own name: one of its entries was
+    reached (on FAT an entry's address is its place in the folder, whatever path led there)."""
+    try:
+        for f in fs.open_dir(inode=addr):
+            if f.info.name.name not in (b".", b"..") and int(f.info.name.meta_addr) in reached:
+                return True
+    except TSK_ERRORS:
+        return True  # unreadable: nothing to walk
+    return False
+
+
+def _ext_orphan_dirs(vol: OpenVolume, census: Census) -> list[int]:
+    fs, reached = vol.fs, census.addrs or set()
+    root = int(fs.info.root_inum)
+    found = [
+        a for a, mtype in _allocated_inodes(vol) if mtype in _META_DIRS and a != root and a not in reached
+    ]
+    candidates = set(found)
+    return [a for a in found if _parent(fs, a) not in candidates and not _reached_already(fs, a, reached)]
+
+
+def _first_normal_inode(vol: OpenVolume) -> int:
+    """ext's first non-reserved inode (``s_first_ino``; 11 in revision 0): the ones below it
+    (journal, resize inode ...) belong to the file system, not to any folder."""
+    sb = reader(vol)(vol.offset + 1024, 1024)
+    if len(sb) >= 90 and struct.unpack_from("<I", sb, 76)[0] >= 1:
+        return max(3, struct.unpack_from("<I", sb, 84)[0])
+    return 11
+
+
+def _allocated_inodes(vol: OpenVolume) -> Iterator[tuple[int, int]]:
+    fs = vol.fs
+    for addr in range(_first_normal_inode(vol), int(fs.info.last_inum) + 1):
+        try:
+            meta = fs.open_meta(inode=addr).info.meta
+        except TSK_ERRORS:
+            continue
+        if meta is not None and int(meta.flags) & _META_ALLOC:
+            yield addr, int(meta.type)
+
+
+def loose_files(vol: OpenVolume, census: Census) -> Iterator[int]:
+    """Allocated regular-file inodes (ext) that no folder, not even an orphan one, reached."""
+    if vol.fs_type not in _EXT or census.addrs is None:
+        return
+    for addr, mtype in _allocated_inodes(vol):
+        if mtype == _META_REG and addr not in census.addrs:
+            yield addr
+
+
+@dataclass(frozen=True)
+class _FatLayout:
+    offset: int  # of the file system in the image
+    sector: int
+    cluster_size: int
+    fat_offset: int  # bytes from the image start
+    fat_bytes: int
+    bits: int  # 12, 16, 32
+    data_sector: int  # first sector of the data area (TSK numbers inodes from it)
+    cluster_sector: int  # first sector of cluster 2
+    clusters: int
+
+
+def _fat_layout(read: Reader, offset: int) -> _FatLayout | None:
+    boot = read(offset, 512)
+    if len(boot) < 512 or boot[510:512] != b"\x55\xaa":
+        return None
+    bps, spc, reserved, fats, root_entries, total16 = struct.unpack_from("<HBHBHH", boot, 11)
+    fatsz16, total32, fatsz32 = struct.unpack_from("<H", boot, 22)[0], *struct.unpack_from("<II", boot, 32)
+    if bps not in (512, 1024, 2048, 4096) or not spc or not fats:
+        return None
+    fatsz = fatsz16 or fatsz32
+    total = total16 or total32
+    data_sector = reserved + fats * fatsz
+    cluster_sector = data_sector + -(-root_entries * 32 // bps)
+    clusters = max(0, (total - cluster_sector) // spc)
+    bits = 12 if clusters < 4085 else 16 if clusters < 65525 else 32
+    return _FatLayout(
+        offset,
+        bps,
+        bps * spc,
+        offset + reserved * bps,
+        fatsz * bps,
+        bits,
+        data_sector,
+        cluster_sector,
+        clusters,
+    )
+
+
+def _fat_entries(read: Reader, layout: _FatLayout) -> list[int]:
+    """Next-cluster value of clusters 2.. (0: free)."""
+    raw = read(layout.fat_offset, layout.fat_bytes)
+    n = layout.clusters
+    if layout.bits == 32:
+        count = min(n + 2, len(raw) // 4)
+        return [v & 0x0FFFFFFF for v in struct.unpack_from(f"<{count}I", raw)][2:]
+    if layout.bits == 16:
+        count = min(n + 2, len(raw) // 2)
+        return list(struct.unpack_from(f"<{count}H", raw))[2:]
+    out = []
+    for c in range(2, min(n + 2, len(raw) * 2 // 3)):
+        pair = raw[c * 3 // 2] | raw[c * 3 // 2 + 1] << 8 if c * 3 // 2 + 1 < len(raw) else 0
+        out.append(pair >> 4 if c & 1 else pair & 0xFFF)
+    return out
+
+
+def _fat_orphan_dirs(vol: OpenVolume, census: Census) -> list[int]:
+    read = reader(vol)
+    layout = _fat_layout(read, vol.offset)
+    if layout is None:
+        return []
+    entries = _fat_entries(read, layout)
+    pointed = {n for n in entries if 2 <= n < layout.clusters + 2}
+    heads = [c + 2 for c, n in enumerate(entries) if n and c + 2 not in pointed]
+    spc = layout.cluster_size // layout.sector
+    dirs: dict[int, tuple[int, int]] = {}  # cluster -> (meta address of its "." entry, parent cluster)
+    for cluster in heads:
+        sector = layout.cluster_sector + (cluster - 2) * spc
+        head = read(layout.offset + sector * layout.sector, 64)
+        if head[:11] != b".          " or head[32:43] != b"..         ":
+            continue
+        own = struct.unpack_from("<H", head, 20)[0] << 16 | struct.unpack_from("<H", head, 26)[0]
+        parent = struct.unpack_from("<H", head, 52)[0] << 16 | struct.unpack_from("<H", head, 58)[0]
+        if own != cluster:
+            continue
+        # TSK numbers FAT directory entries from the data area, 3 onwards (fatfs.h)
+        addr = (sector - layout.data_sector) * (layout.sector // 32) + 3
+        dirs[cluster] = (addr, parent)
+    reached = census.addrs or set()
+    return [
+        a for a, parent in dirs.values() if parent not in dirs and not _reached_already(vol.fs, a, reached)
+    ]
