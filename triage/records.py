@@ -96,6 +96,11 @@ ENTRY_FLAGS: dict[str, str] = {
     "bad-cluster-map": "NTFS $BadClus:$Bad, a sparse map of bad clusters as long as the volume: not data",
 }
 
+#: Evidence-level errors that begin with this say the medium itself is damaged or cut short (a
+#: partition table read from its backup, a file system past the image end, folders that reach far
+#: fewer files than the allocation maps hold): the scan says so on stderr, not just in its count.
+DAMAGE_PREFIX = "damaged: "
+
 #: Entries with these flags are listed, not read: their bytes would be nobody's or nothing.
 UNREAD_FLAGS: frozenset[str] = frozenset({"no-meta", "realloc", "bad-cluster-map"})
 

@@ -48,11 +48,13 @@ class Census:
     dirs: int = 0
     files: int = 0
     bytes: int = 0  # content bytes of the allocated files reached
+    dir_bytes: int = 0  # size of the folders reached (FAT: their cluster chains)
     addrs: set[int] | None = field(default_factory=set)
 
     def add(self, addr: int, size: int = 0, is_dir: bool = False) -> None:
         if is_dir:
             self.dirs += 1
+            self.dir_bytes += size
         else:
             self.files += 1
             self.bytes += size
@@ -81,7 +83,7 @@ def reader(vol: OpenVolume) -> Reader:
 class Allocation:
     unit: str  # "inodes" or "clusters"
     allocated: int  # in use according to the file system's own maps
-    reached: int  # reached by the folder walk (estimated for clusters)
+    reached: int  # reached by the folder walk (for clusters an upper estimate)
 
 
 def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
@@ -103,7 +105,8 @@ def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
             return None
         used = sum(1 for n in _fat_entries(read, layout) if n)
         cluster = layout.cluster_size
-        reached = -(-census.bytes // cluster) + census.dirs + (1 if vol.fs_type == "fat32" else 0)
+        # an upper estimate: each file's last cluster may be partly used
+        reached = -(-census.bytes // cluster) + census.files + -(-census.dir_bytes // cluster) + census.dirs
         return Allocation("clusters", used, reached)
     return None
 

@@ -21,7 +21,7 @@ from triage.errors import EvidenceError
 from triage.evidence import apfs, ewf, qcow, rawimage, vdisk, vhdi, vmdk
 from triage.evidence.tskwalk import FsWalker
 from triage.evidence.volumes import scan_volumes
-from triage.records import Entry, EvidenceInfo, SourceSpec
+from triage.records import DAMAGE_PREFIX, Entry, EvidenceInfo, SourceSpec
 
 #: What reading a damaged medium can raise from the libraries below (TSK, libyal), besides our own
 #: EvidenceError: caught where the evidence is listed, recorded, never an internal error.
@@ -91,7 +91,7 @@ class DiskEvidence:
                 # A library error deep in a damaged file system costs the rest of that file
                 # system, recorded, not the scan (and never a half-made case).
                 self.warnings.append(
-                    f"{walker.volume}: listing stopped early: {' '.join(str(e).split())[:200]}"
+                    f"{DAMAGE_PREFIX}{walker.volume}: listing stopped early: {' '.join(str(e).split())[:200]}"
                 )
             finally:
                 # a second listing must not repeat the first one's warnings

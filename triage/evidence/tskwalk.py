@@ -19,7 +19,7 @@ import pytsk3
 from triage.evidence import damage
 from triage.evidence.volumes import TSK_ERRORS, OpenVolume
 from triage.locator import Location, Volume
-from triage.records import Entry, EntryRef, SourceSpec
+from triage.records import DAMAGE_PREFIX, Entry, EntryRef, SourceSpec
 from triage.timeutil import iso_utc
 
 _NAME_REG = int(pytsk3.TSK_FS_NAME_TYPE_REG)
@@ -38,6 +38,14 @@ _ORPHANS = b"$OrphanFiles"
 _BADCLUS = 8
 #: Folder problems recorded per file system before the rest are only counted.
 MAX_WARNINGS = 200
+
+
+def _size_of(fs, addr: int) -> int:
+    try:
+        meta = fs.open_meta(inode=addr).info.meta
+    except TSK_ERRORS:
+        return 0
+    return int(meta.size) if meta is not None else 0
 
 
 def _allocated(name, meta) -> bool:
@@ -73,6 +81,7 @@ class FsWalker:
         fs = self.vol.fs
         root = int(fs.info.root_inum)
         self._visited = {root}
+        self.census.add(root, _size_of(fs, root), is_dir=True)
         yield from self._walk([(root, "", False, frozenset((root,)))])
         yield from self._orphan_search()
         if self._suppressed:
@@ -89,7 +98,7 @@ class FsWalker:
             if addr in self._visited:
                 continue
             self._visited.add(addr)
-            self.census.add(addr, is_dir=True)
+            self.census.add(addr, _size_of(self.vol.fs, addr), is_dir=True)
             yield from self._walk(
                 [(addr, f"/{_ORPHANS.decode()}/OrphanFolder-{addr}", True, frozenset((addr,)))]
             )
@@ -102,7 +111,9 @@ class FsWalker:
             self.census.add(addr, int(meta.size))
             path = f"/{_ORPHANS.decode()}/OrphanFile-{addr}"
             yield self._entry(path, str(addr), int(meta.size), False, meta, addr, None, None, ("orphan",))
-        self._warn(f"{damage.damage_note(alloc)} ({self.census.files - before:,} files found that way)")
+        found = self.census.files - before
+        note = f"{damage.damage_note(alloc)} ({found:,} files found that way)"
+        self.warnings.append(f"{DAMAGE_PREFIX}{self.volume}: {note}")
 
     def _walk(self, stack: list[tuple[int, str, bool, frozenset[int]]]) -> Iterator[Entry]:
         """Depth first from ``stack``; each item: (folder meta address, folder path, inside
@@ -144,7 +155,7 @@ class FsWalker:
                         self._warn(f"folder {path} (meta {sub}) was already walked under another name")
                     else:
                         visited.add(sub)
-                        census.add(sub, is_dir=True)
+                        census.add(sub, int(meta.size), is_dir=True)
                         in_orphans = orphan or (prefix == "" and ntype == _NAME_VIRT_DIR and raw == _ORPHANS)
                         subdirs.append((sub, path, in_orphans, ancestors | {sub}))
             # A folder's files first, then its sub-folders in directory order (depth first).

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytsk3
 
 from triage.evidence.gpt import GptTable, read_gpt
-from triage.records import VolumeInfo
+from triage.records import DAMAGE_PREFIX, VolumeInfo
 
 #: What the TSK bindings raise on a damaged table or file system: besides ``OSError``, a table
 #: field too large for a C integer gives ``OverflowError`` (a GPT claiming 2^31-1 entries).
@@ -110,13 +110,13 @@ def scan_volumes(img: pytsk3.Img_Info) -> tuple[list[VolumeInfo], list[OpenVolum
         vs = None
     except TSK_ERRORS as e:
         vs = None
-        warnings.append(f"partition table unreadable: {' '.join(str(e).split())[:200]}")
+        warnings.append(f"{DAMAGE_PREFIX}partition table unreadable: {' '.join(str(e).split())[:200]}")
     parts = _tsk_parts(vs, warnings) if vs is not None else []
     if not parts or any("(0xee)" in desc for _, _, desc, _ in parts):
         # no table, or only the protective MBR of a GPT that TSK could not read
         table = _read_gpt(img)
         if table is not None and (table.partitions or table.notes):
-            warnings.extend(table.notes)
+            warnings.extend(DAMAGE_PREFIX + note for note in table.notes)
             parts = _gpt_parts(table, int(img.get_size()))
     if not parts:
         fs, name, reason = detect_fs(img, 0)
@@ -124,7 +124,7 @@ def scan_volumes(img: pytsk3.Img_Info) -> tuple[list[VolumeInfo], list[OpenVolum
             return [], [], [*warnings, f"no volume system and no file system: {reason}"]
         note = cut_short(fs)
         if note:
-            warnings.append(f"fs@0({name}): {note}")
+            warnings.append(f"{DAMAGE_PREFIX}fs@0({name}): {note}")
         info = VolumeInfo("fs", 0, img.get_size(), "file system (no partition table)", name, note)
         return [info], [OpenVolume("fs", 0, name, fs, img)], warnings
     slots, opened = _open_parts(img, parts, warnings)
@@ -148,7 +148,8 @@ def _tsk_parts(vs: pytsk3.Volume_Info, warnings: list[str]) -> list[Part]:
                 kind = "meta" if flags & int(pytsk3.TSK_VS_PART_FLAG_META) else "unalloc"
             parts.append((int(part.start) * block, int(part.len) * block, desc, kind))
     except TSK_ERRORS as e:
-        warnings.append(f"partition table damaged after {len(parts)} slots: {' '.join(str(e).split())[:200]}")
+        reason = " ".join(str(e).split())[:200]
+        warnings.append(f"{DAMAGE_PREFIX}partition table damaged after {len(parts)} slots: {reason}")
     return parts
 
 
@@ -202,7 +203,7 @@ def _open_parts(
             beyond += 1
             if beyond <= MAX_BEYOND:
                 warnings.append(
-                    f"partition {label} at offset {offset:,} starts past the end of the image "
+                    f"{DAMAGE_PREFIX}partition {label} at offset {offset:,} starts past the end of the image "
                     f"({size:,} bytes): not read"
                 )
             continue
@@ -212,7 +213,7 @@ def _open_parts(
                 f"partition {label} at offset {offset:,} ({desc}) runs {offset + length - size:,} bytes "
                 f"past the end of the image: the image is cut short or the table is damaged"
             )
-            warnings.append(note)
+            warnings.append(DAMAGE_PREFIX + note)
         fs, name, reason = detect_fs(img, offset)
         if fs is None:
             error = f"no readable file system ({reason})"
@@ -220,9 +221,11 @@ def _open_parts(
             slots.append(VolumeInfo(label, offset, length, desc, None, error))
             continue
         if note is None and (note := cut_short(fs)):
-            warnings.append(f"{label}@{offset}({name}): {note}")
+            warnings.append(f"{DAMAGE_PREFIX}{label}@{offset}({name}): {note}")
         slots.append(VolumeInfo(label, offset, length, desc, name, note))
         opened.append(OpenVolume(label, offset, name, fs, img))
     if beyond > MAX_BEYOND:
-        warnings.append(f"{beyond - MAX_BEYOND} more partitions start past the end of the image")
+        warnings.append(
+            f"{DAMAGE_PREFIX}{beyond - MAX_BEYOND} more partitions start past the end of the image"
+        )
     return slots, opened

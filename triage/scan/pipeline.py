@@ -25,7 +25,7 @@ from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
-from triage.records import UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
+from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.scan.children import carve_items, record_carved, record_children
 from triage.scan.feed import Feed
@@ -145,6 +145,7 @@ def run_remaining(
         summary = store.summary()
         mismatched = tuple(e["id"] for e in store.evidence() if e.get("verification") == "mismatch")
         store.audit("scan finished", summary=summary)
+        damage = _damage_notes(store)
         sign_key = Path(options.sign_key) if options.sign_key else None
         reports = write_reports(store.case_dir, store, options.formats, sign_key=sign_key)
     except KeyboardInterrupt:
@@ -163,7 +164,20 @@ def run_remaining(
         seconds=time.monotonic() - started_clock,
         reports=tuple(reports),
         integrity_failures=mismatched,
+        damage=damage,
     )
+
+
+def _damage_notes(store: CaseStore) -> tuple[str, ...]:
+    """The evidence-level errors that say a medium is damaged, as ``EVn: text``: evidence-level
+    errors come first in :meth:`iter_errors`, so only those are read."""
+    notes = []
+    for e in store.iter_errors():
+        if e["location"] is not None:
+            break
+        if e["entry_id"] is None and str(e["message"]).startswith(DAMAGE_PREFIX):
+            notes.append(f"{e['evidence_id']}: {str(e['message'])[len(DAMAGE_PREFIX) :]}")
+    return tuple(notes)
 
 
 def stage_name(store: CaseStore, base: str) -> str:
@@ -200,7 +214,7 @@ def _list_entries(
                     on_progress(progress)
         except EvidenceError as e:
             # The medium is damaged past some point: keep what was listed, record why it stopped.
-            store.record_error(None, ev.info.evidence_id, f"listing stopped: {e}")
+            store.record_error(None, ev.info.evidence_id, f"{DAMAGE_PREFIX}listing stopped: {e}")
             progress.errors += 1
         store.add_entries(batch)
         for warning in ev.warnings:
