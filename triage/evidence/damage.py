@@ -22,6 +22,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytsk3
 
 from triage.evidence.volumes import TSK_ERRORS, OpenVolume
@@ -100,10 +101,10 @@ def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
         used = max(0, inodes - free - (first - 1))
         return Allocation("inodes", used, census.files + census.dirs)
     if vol.fs_type in _FAT:
-        layout = _fat_layout(read, vol.offset)
+        layout = _fat_layout(read, vol.offset, vol.fs_type)
         if layout is None:
             return None
-        used = sum(1 for n in _fat_entries(read, layout) if n)
+        used = int(np.count_nonzero(_fat_entries(read, layout)))
         cluster = layout.cluster_size
         # an upper estimate: each file's last cluster may be partly used
         reached = -(-census.bytes // cluster) + census.files + -(-census.dir_bytes // cluster) + census.dirs
@@ -214,7 +215,9 @@ class _FatLayout:
     clusters: int
 
 
-def _fat_layout(read: Reader, offset: int) -> _FatLayout | None:
+def _fat_layout(read: Reader, offset: int, fs_type: str) -> _FatLayout | None:
+    """The FAT's geometry; its entry width is the type TSK opened (a FAT32 with too few clusters
+    for its type still has 32-bit entries)."""
     boot = read(offset, 512)
     if len(boot) < 512 or boot[510:512] != b"\x55\xaa":
         return None
@@ -227,7 +230,7 @@ def _fat_layout(read: Reader, offset: int) -> _FatLayout | None:
     data_sector = reserved + fats * fatsz
     cluster_sector = data_sector + -(-root_entries * 32 // bps)
     clusters = max(0, (total - cluster_sector) // spc)
-    bits = 12 if clusters < 4085 else 16 if clusters < 65525 else 32
+    bits = {"fat12": 12, "fat16": 16, "fat32": 32}[fs_type]
     return _FatLayout(
         offset,
         bps,
@@ -241,31 +244,32 @@ def _fat_layout(read: Reader, offset: int) -> _FatLayout | None:
     )
 
 
-def _fat_entries(read: Reader, layout: _FatLayout) -> list[int]:
-    """Next-cluster value of clusters 2.. (0: free)."""
+def _fat_entries(read: Reader, layout: _FatLayout) -> np.ndarray:
+    """Next-cluster value of clusters 2.. (0: free), as an array (a FAT32 FAT of millions of
+    entries is read once and never looped over in Python)."""
     raw = read(layout.fat_offset, layout.fat_bytes)
-    n = layout.clusters
+    n = layout.clusters + 2
     if layout.bits == 32:
-        count = min(n + 2, len(raw) // 4)
-        return [v & 0x0FFFFFFF for v in struct.unpack_from(f"<{count}I", raw)][2:]
+        return (np.frombuffer(raw, "<u4", min(n, len(raw) // 4)) & 0x0FFFFFFF)[2:]
     if layout.bits == 16:
-        count = min(n + 2, len(raw) // 2)
-        return list(struct.unpack_from(f"<{count}H", raw))[2:]
-    out = []
-    for c in range(2, min(n + 2, len(raw) * 2 // 3)):
-        pair = raw[c * 3 // 2] | raw[c * 3 // 2 + 1] << 8 if c * 3 // 2 + 1 < len(raw) else 0
-        out.append(pair >> 4 if c & 1 else pair & 0xFFF)
-    return out
+        return np.frombuffer(raw, "<u2", min(n, len(raw) // 2))[2:].astype(np.uint32)
+    pairs = np.frombuffer(raw[: len(raw) // 3 * 3], np.uint8).reshape(-1, 3).astype(np.uint32)
+    even = pairs[:, 0] | (pairs[:, 1] & 0x0F) << 8
+    odd = pairs[:, 1] >> 4 | pairs[:, 2] << 4
+    return np.stack([even, odd], axis=1).reshape(-1)[2:n]
 
 
 def _fat_orphan_dirs(vol: OpenVolume, census: Census) -> list[int]:
     read = reader(vol)
-    layout = _fat_layout(read, vol.offset)
+    layout = _fat_layout(read, vol.offset, vol.fs_type)
     if layout is None:
         return []
     entries = _fat_entries(read, layout)
-    pointed = {n for n in entries if 2 <= n < layout.clusters + 2}
-    heads = [c + 2 for c, n in enumerate(entries) if n and c + 2 not in pointed]
+    # a chain begins at an allocated cluster no other cluster points to
+    pointed = np.zeros(len(entries) + 2, dtype=bool)
+    targets = entries[(entries >= 2) & (entries < len(entries) + 2)]
+    pointed[targets] = True
+    heads = [int(c) + 2 for c in np.flatnonzero((entries != 0) & ~pointed[2:])]
     spc = layout.cluster_size // layout.sector
     dirs: dict[int, tuple[int, int]] = {}  # cluster -> (meta address of its "." entry, parent cluster)
     for cluster in heads:
