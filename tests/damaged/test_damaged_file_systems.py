@@ -60,6 +60,18 @@ def test_scan_of_a_cut_short_ntfs_says_so_in_the_case_and_on_stderr(damaged, tmp
     assert "cut short" in (out / "report.html").read_text()
 
 
+def test_ntfs_cut_before_its_mft_is_named_as_a_cut_short_ntfs_in_one_line(damaged, tmp_path):
+    whole = damaged("ntfs.dd")
+    cut = tmp_path / "cut.dd"
+    cut.write_bytes(whole.read_bytes()[: 64 * 1024])  # the MFT starts at 16 KiB; cut here TSK cannot open it
+    out = tmp_path / "case"
+    proc = run_scan(cut, out)
+    assert proc.returncode == 2 and "internal error" not in proc.stderr, proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and "damaged disk image" in line and "NTFS" in line and "cut short" in line
+    assert not out.exists()
+
+
 def test_scan_of_an_overwritten_root_folder_says_so_on_stderr(damaged, tmp_path):
     out = tmp_path / "case"
     proc = run_scan(damaged("ext4_root_overwritten.dd"), out)

@@ -67,6 +67,9 @@ class DiskEvidence:
             raise EvidenceError(f"cannot read disk image {source}: {' '.join(str(e).split())[:200]}") from e
         if not slots:
             self._img.close()
+            damaged = [w[len(DAMAGE_PREFIX) :] for w in vol_warnings if w.startswith(DAMAGE_PREFIX)]
+            if damaged:
+                raise EvidenceError(f"damaged disk image {source}: {'; '.join(damaged)}")
             raise EvidenceError(f"not a recognised disk image or file system: {source}")
         self.warnings.extend(vol_warnings)
         self.info = EvidenceInfo(

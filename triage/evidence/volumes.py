@@ -82,6 +82,34 @@ def cut_short(fs: pytsk3.FS_Info) -> str | None:
     )
 
 
+def boot_sector(img: pytsk3.Img_Info) -> str | None:
+    """What the first sector says the image holds, when no file system opens there: so a
+    damaged or cut-short NTFS / FAT / ext is named as such, not as an unknown format."""
+    size = int(img.get_size())
+    try:
+        head = img.read(0, min(size, 2048))
+    except TSK_ERRORS:
+        return None
+    if len(head) >= 512 and head[3:11] == b"NTFS    ":
+        bps = int.from_bytes(head[11:13], "little")
+        fs_size = int.from_bytes(head[40:48], "little") * bps
+        kind = "an NTFS file system"
+    elif len(head) >= 512 and (head[54:59] == b"FAT12" or head[54:59] == b"FAT16" or head[82:87] == b"FAT32"):
+        bps = int.from_bytes(head[11:13], "little")
+        fs_size = (int.from_bytes(head[19:21], "little") or int.from_bytes(head[32:36], "little")) * bps
+        kind = "a FAT file system"
+    elif len(head) >= 1084 and head[1080:1082] == b"\x53\xef":
+        fs_size = int.from_bytes(head[1028:1032], "little") * (
+            1024 << int.from_bytes(head[1048:1052], "little")
+        )
+        kind = "an ext file system"
+    else:
+        return None
+    if fs_size > size:
+        return f"{kind} of {fs_size:,} bytes cut short to {size:,} bytes"
+    return f"{kind} of {fs_size:,} bytes"
+
+
 @dataclass
 class OpenVolume:
     """A file system found in the image, ready to walk."""
@@ -121,6 +149,9 @@ def scan_volumes(img: pytsk3.Img_Info) -> tuple[list[VolumeInfo], list[OpenVolum
     if not parts:
         fs, name, reason = detect_fs(img, 0)
         if fs is None:
+            if known := boot_sector(img):
+                # a file system is there but will not open: damaged or cut short, not "unknown"
+                return [], [], [*warnings, f"{DAMAGE_PREFIX}{known}, which cannot be opened ({reason})"]
             return [], [], [*warnings, f"no volume system and no file system: {reason}"]
         note = cut_short(fs)
         if note:
