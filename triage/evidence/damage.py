@@ -43,6 +43,11 @@ _EXT = ("ext2", "ext3", "ext4")
 Reader = Callable[[int, int], bytes]
 
 
+def searchable(fs_type: str) -> bool:
+    """Whether damage is looked for on this file system type (the others keep no census)."""
+    return fs_type in _FAT or fs_type in _EXT
+
+
 @dataclass
 class Census:
     """What a folder walk reached: counts, and the meta addresses while there are few enough."""

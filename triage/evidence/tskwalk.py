@@ -69,7 +69,7 @@ class FsWalker:
         self._suppressed = 0
         self._visited: set[int] = set()
         #: What the walk reached, for the damage checks after it.
-        self.census = damage.Census()
+        self.census = damage.Census(addrs=set() if damage.searchable(vol.fs_type) else None)
 
     def _warn(self, text: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
