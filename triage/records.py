@@ -84,7 +84,7 @@ class EntryRef:
     size: int | None = None
 
 
-#: What each entry flag means (the reports and docs/formats.md say the same).
+#: What each entry flag means (docs/formats.md says the same, for examiners).
 ENTRY_FLAGS: dict[str, str] = {
     "orphan": "no folder names it any more; found among the file system's orphans",
     "realloc": "the name is deleted and its metadata was reused: the content may be another file's",
