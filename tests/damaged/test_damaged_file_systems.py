@@ -48,6 +48,17 @@ def test_files_behind_an_overwritten_root_folder_are_found_as_orphans(damaged, i
     assert any(w.startswith("damaged: ") and "looks damaged" in w for w in warnings), warnings
 
 
+def test_ntfs_whose_root_record_is_overwritten_lists_its_files_from_the_mft(damaged):
+    entries, warnings = listing(damaged("ntfs_root_overwritten.dd"))
+    paths = {e.path: e for e in entries}
+    for name, size in EXPECTED["ntfs"]["files"].items():
+        entry = paths[f"/$OrphanFiles/{name}"]  # the parent record is the root: the path is whole
+        assert "orphan" in entry.flags and not entry.deleted
+        assert b"".join(read_entry(entry.ref)) == content(name, size)
+    assert "bad-cluster-map" in paths["/$OrphanFiles/$BadClus:$Bad"].flags
+    assert any(w.startswith("damaged: ") and "MFT records" in w for w in warnings), warnings
+
+
 def test_scan_of_a_cut_short_ntfs_says_so_in_the_case_and_on_stderr(damaged, tmp_path):
     out = tmp_path / "case"
     proc = run_scan(damaged("ntfs_half.dd"), out)

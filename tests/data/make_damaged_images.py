@@ -11,6 +11,8 @@ for each image what was done to it and which files it holds:
 * ``ntfs_half.dd.gz``: the same NTFS cut to its first half (a partial acquisition);
 * ``ntfs_mft_overwritten.dd.gz``: two user files' MFT records overwritten with random bytes;
   their names are still in the root folder's index (allocated, as ``fls`` shows them);
+* ``ntfs_root_overwritten.dd.gz``: the root folder's MFT record (5) overwritten: no folder
+  reaches any file, yet every other record and its ``$FILE_NAME`` (name, parent) is intact;
 * ``fat32_root_overwritten.dd.gz``: FAT32 whose root-folder cluster is overwritten: the
   subfolder ``DIR`` and its files are only reachable through their own directory cluster;
 * ``ext4_root_overwritten.dd.gz``: ext4 whose root folder's block is overwritten: the inode
@@ -207,6 +209,8 @@ def main() -> int:
         write_gz("ntfs_half.dd.gz", ntfs[: len(ntfs) // 2])
         gone = ["file03.bin", "file07.bin"]
         write_gz("ntfs_mft_overwritten.dd.gz", overwrite_mft_records(ntfs, gone))
+        root_record = mft_record_of(ntfs, "$MFT") + 5 * 1024
+        write_gz("ntfs_root_overwritten.dd.gz", overwrite(ntfs, root_record, 1024, "root"))
         expected["ntfs"] = {"files": NTFS_FILES, "mft_overwritten": gone, "size": len(ntfs)}
 
         fat, root_at = build_fat32(work)

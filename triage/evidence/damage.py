@@ -14,7 +14,8 @@ gone. Either must not read as an empty disk. So after each walk:
 * only when the walk reached far fewer than that (:func:`looks_damaged`) are the orphans
   searched: :func:`orphan_dirs` finds folders no folder names (ext: allocated folder inodes;
   FAT: cluster chains that begin with the ``.``/``..`` entries of a folder), to be walked
-  under ``$OrphanFiles``, and :func:`loose_files` the allocated ext inodes still unreached.
+  under ``$OrphanFiles``, and :func:`loose_files` the allocated ext inodes still unreached;
+  NTFS files are found record by record (:mod:`triage.evidence.ntfs_orphans`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytsk3
 
+from triage.evidence import ntfs_orphans
 from triage.evidence.volumes import TSK_ERRORS, OpenVolume
 
 #: Meta addresses remembered during a walk; beyond this the loose-file search is skipped.
@@ -45,7 +47,7 @@ Reader = Callable[[int, int], bytes]
 
 def searchable(fs_type: str) -> bool:
     """Whether damage is looked for on this file system type (the others keep no census)."""
-    return fs_type in _FAT or fs_type in _EXT
+    return fs_type in _FAT or fs_type in _EXT or fs_type == "ntfs"
 
 
 @dataclass
@@ -94,8 +96,11 @@ class Allocation:
 
 
 def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
-    """What the allocation maps say is in use, beside what the walk reached (ext, FAT)."""
+    """What the allocation maps say is in use, beside what the walk reached (ext, FAT, NTFS)."""
     read = reader(vol)
+    if vol.fs_type == "ntfs":
+        records = ntfs_orphans.allocated_records(vol.fs)
+        return None if records is None else Allocation("MFT records", records, census.files + census.dirs)
     if vol.fs_type in _EXT:
         sb = read(vol.offset + 1024, 1024)
         if len(sb) < 90 or sb[56:58] != b"\x53\xef":

@@ -13,10 +13,11 @@ once, so listing cost stays close to ``fls -r``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytsk3
 
-from triage.evidence import damage
+from triage.evidence import damage, ntfs_orphans
 from triage.evidence.volumes import TSK_ERRORS, OpenVolume
 from triage.locator import Location, Volume
 from triage.records import DAMAGE_PREFIX, Entry, EntryRef, SourceSpec
@@ -38,6 +39,13 @@ _ORPHANS = b"$OrphanFiles"
 _BADCLUS = 8
 #: Folder problems recorded per file system before the rest are only counted.
 MAX_WARNINGS = 200
+
+
+class _Name(NamedTuple):
+    """The two fields of a TSK name the entry needs, for a file found by its record alone."""
+
+    flags: int
+    meta_addr: int
 
 
 def _size_of(fs, addr: int) -> int:
@@ -111,6 +119,12 @@ class FsWalker:
             self.census.add(addr, int(meta.size))
             path = f"/{_ORPHANS.decode()}/OrphanFile-{addr}"
             yield self._entry(path, str(addr), int(meta.size), False, meta, addr, None, None, ("orphan",))
+        if self.is_ntfs and self.census.addrs is not None:
+            for addr, path, f in ntfs_orphans.unreached(self.vol.fs, self.census.addrs):
+                meta = f.info.meta
+                name = _Name(0, addr)  # allocated: the record says so
+                yield from self._file_entries(f, name, meta, f"/{_ORPHANS.decode()}{path}", True)
+                self.census.add(addr, int(meta.size))
         found = self.census.files - before
         note = f"{damage.damage_note(alloc)} ({found:,} files found that way)"
         self.warnings.append(f"{DAMAGE_PREFIX}{self.volume}: {note}")
