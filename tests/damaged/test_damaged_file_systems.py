@@ -92,6 +92,12 @@ def test_scan_of_an_overwritten_root_folder_says_so_on_stderr(damaged, tmp_path)
     assert len(hashed) == 4
 
 
+def test_healthy_ext4_full_of_symbolic_links_is_not_called_damaged(damaged):
+    entries, warnings = listing(damaged("ext4_symlinks.dd"))
+    assert [e.path for e in entries] == ["/f.txt"]
+    assert not [w for w in warnings if w.startswith("damaged: ")], warnings
+
+
 CORPUS_HEALTHY = ["fat12", "fat16", "fat32_small", "fat32_loop", "fat_deleted_dir_2", "exfat_win"]
 
 

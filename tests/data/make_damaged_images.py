@@ -17,6 +17,8 @@ for each image what was done to it and which files it holds:
   subfolder ``DIR`` and its files are only reachable through their own directory cluster;
 * ``ext4_root_overwritten.dd.gz``: ext4 whose root folder's block is overwritten: the inode
   table still holds every file (``ils`` lists them);
+* ``ext4_symlinks.dd.gz``: a healthy ext4 holding one file and 40 symbolic links (inodes in use
+  that no walk lists as files): must not be called damaged;
 * ``gpt_backup_only.dd.gz``: a GPT disk (``sgdisk``) with a FAT12 partition whose primary GPT
   header is zeroed; the backup header at the disk's end is intact;
 * ``gpt_huge_count.dd.gz``: a GPT whose primary header claims 2^31-1 partition entries (header
@@ -150,6 +152,22 @@ def build_ext4(work: Path) -> tuple[bytes, int]:
     return data, int(blocks[0]) * 1024
 
 
+def build_ext4_symlinks(work: Path) -> bytes:
+    root = work / "links"
+    (root / "d").mkdir(parents=True)
+    (root / "f.txt").write_bytes(b"x\n")
+    for i in range(40):
+        (root / "d" / f"l{i:02}").symlink_to(f"/nowhere/{i}")
+    img = work / "links.img"
+    env = {"E2FSPROGS_FAKE_TIME": str(MTIME)}
+    run(
+        "mke2fs", "-q", "-t", "ext4", "-b", "1024", "-N", "64", "-O", "^has_journal",
+        "-E", "root_owner=0:0,hash_seed=00000000-0000-0000-0000-000000000012",
+        "-U", "00000000-0000-0000-0000-000000000013", "-d", str(root), str(img), "1024", env=env,
+    )  # fmt: skip
+    return img.read_bytes()
+
+
 def overwrite(data: bytes, offset: int, length: int, seed: str) -> bytes:
     out = bytearray(data)
     out[offset : offset + length] = random.Random(seed).randbytes(length)
@@ -220,6 +238,8 @@ def main() -> int:
         ext, root_block = build_ext4(work)
         write_gz("ext4_root_overwritten.dd.gz", overwrite(ext, root_block, 1024, "ext"))
         expected["ext4_root_overwritten"] = {"files": EXT_FILES, "root_block_offset": root_block}
+
+        write_gz("ext4_symlinks.dd.gz", build_ext4_symlinks(work))
 
         gpt, _ = build_gpt(work)
         write_gz("gpt_backup_only.dd.gz", gpt_backup_only(gpt))

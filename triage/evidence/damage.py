@@ -58,7 +58,13 @@ class Census:
     files: int = 0
     bytes: int = 0  # content bytes of the allocated files reached
     dir_bytes: int = 0  # size of the folders reached (FAT: their cluster chains)
+    others: int = 0  # symbolic links, devices, sockets reached: they use inodes too
     addrs: set[int] | None = field(default_factory=set)
+
+    @property
+    def reached(self) -> int:
+        """Meta addresses (inodes, MFT records) reached, hard links counted once per name."""
+        return self.files + self.dirs + self.others
 
     def add(self, addr: int, size: int = 0, is_dir: bool = False) -> None:
         if is_dir:
@@ -100,7 +106,7 @@ def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
     read = reader(vol)
     if vol.fs_type == "ntfs":
         records = ntfs_orphans.allocated_records(vol.fs)
-        return None if records is None else Allocation("MFT records", records, census.files + census.dirs)
+        return None if records is None else Allocation("MFT records", records, census.reached)
     if vol.fs_type in _EXT:
         sb = read(vol.offset + 1024, 1024)
         if len(sb) < 90 or sb[56:58] != b"\x53\xef":
@@ -110,7 +116,7 @@ def allocation(vol: OpenVolume, census: Census) -> Allocation | None:
         first = struct.unpack_from("<I", sb, 84)[0] if rev >= 1 else 11
         # inodes below the first normal one are reserved (the root among them) and always in use
         used = max(0, inodes - free - (first - 1))
-        return Allocation("inodes", used, census.files + census.dirs)
+        return Allocation("inodes", used, census.reached)
     if vol.fs_type in _FAT:
         layout = fatmap.fat_layout(read, vol.offset, vol.fs_type)
         if layout is None:

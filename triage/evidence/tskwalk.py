@@ -161,6 +161,8 @@ class FsWalker:
                     yield from self._file_entries(f, name, meta, path, orphan)
                     if meta is not None and _allocated(name, meta):
                         census.add(int(meta.addr), int(meta.size))
+                elif mtype is not None and mtype not in _META_DIRS and _allocated(name, meta):
+                    census.others += 1  # symbolic links, devices ...: in use, not listed
                 if mtype in _META_DIRS:
                     sub = int(meta.addr)
                     if sub in ancestors:
