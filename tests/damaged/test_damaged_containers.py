@@ -3,7 +3,7 @@ internal error, never a half-made case (#12 items 2a and 4)."""
 
 from __future__ import annotations
 
-from conftest import EXPECTED, case_rows, run_scan
+from damaged_cases import EXPECTED, case_rows, run_scan
 
 from triage.evidence import open_evidence
 

@@ -8,7 +8,7 @@ import gzip
 import random
 
 import pytest
-from conftest import CORPUS, EXPECTED, case_rows, run_scan
+from damaged_cases import CORPUS, EXPECTED, case_rows, run_scan
 
 from triage.evidence import open_evidence, read_entry
 

@@ -4,7 +4,7 @@ a bad-cluster map, not an error on every volume (#12 item 9). Real mkntfs images
 from __future__ import annotations
 
 import pytest
-from conftest import CORPUS, EXPECTED, case_rows, run_scan
+from damaged_cases import CORPUS, EXPECTED, case_rows, run_scan
 
 from triage.evidence import open_evidence
 
