@@ -84,6 +84,27 @@ class EntryRef:
     size: int | None = None
 
 
+#: What each entry flag means (docs/formats.md says the same, for examiners).
+ENTRY_FLAGS: dict[str, str] = {
+    "orphan": "no folder names it any more; found among the file system's orphans",
+    "realloc": "the name is deleted and its metadata was reused: the content may be another file's",
+    "no-meta": "a deleted name whose metadata is gone: only the name is left",
+    "meta-unreadable": (
+        "an allocated name whose metadata (MFT record, inode) cannot be read: size, times and "
+        "content unknown; not deleted"
+    ),
+    "bad-cluster-map": "NTFS $BadClus:$Bad, a sparse map of bad clusters as long as the volume: not data",
+}
+
+#: Evidence-level errors that begin with this say the medium itself is damaged or cut short (a
+#: partition table read from its backup, a file system past the image end, folders that reach far
+#: fewer files than the allocation maps hold): the scan says so on stderr, not just in its count.
+DAMAGE_PREFIX = "damaged: "
+
+#: Entries with these flags are listed, not read: their bytes would be nobody's or nothing.
+UNREAD_FLAGS: frozenset[str] = frozenset({"no-meta", "realloc", "bad-cluster-map"})
+
+
 @dataclass(frozen=True)
 class Entry:
     """One regular file (allocated or deleted) found in the evidence, before it is read."""
@@ -99,8 +120,8 @@ class Entry:
     atime: str | None = None
     ctime: str | None = None
     crtime: str | None = None
-    #: Facts The Sleuth Kit reports about the entry: "orphan", "realloc" (the name's metadata
-    #: was reused, so the content may belong to another file), "no-meta" (only a name is left).
+    #: Facts about the entry (:data:`ENTRY_FLAGS`): "orphan", "realloc", "no-meta",
+    #: "meta-unreadable", "bad-cluster-map".
     flags: tuple[str, ...] = ()
 
     @property

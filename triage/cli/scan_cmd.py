@@ -196,6 +196,10 @@ def _resume(ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool) -
     _report(result, quiet)
 
 
+#: Damage notes printed on stderr before the rest are only counted (all are in the report).
+MAX_DAMAGE_LINES = 10
+
+
 def _report(result: ScanResult, quiet: bool) -> None:
     """The one-line summary, integrity warnings, and the exit code (0 or 1)."""
     if not quiet:
@@ -210,6 +214,11 @@ def _report(result: ScanResult, quiet: bool) -> None:
             " differ); see the report's errors",
             err=True,
         )
+    for note in result.damage[:MAX_DAMAGE_LINES]:
+        click.echo(f"triage: warning: damaged evidence {note}", err=True)
+    if len(result.damage) > MAX_DAMAGE_LINES:
+        more = len(result.damage) - MAX_DAMAGE_LINES
+        click.echo(f"triage: warning: {more} more damage notes; see the report's errors", err=True)
     sys.exit(EXIT_MATCHES if result.matches else EXIT_OK)
 
 

@@ -21,7 +21,11 @@ from triage.errors import EvidenceError
 from triage.evidence import apfs, ewf, qcow, rawimage, vdisk, vhdi, vmdk
 from triage.evidence.tskwalk import FsWalker
 from triage.evidence.volumes import scan_volumes
-from triage.records import Entry, EvidenceInfo, SourceSpec
+from triage.records import DAMAGE_PREFIX, Entry, EvidenceInfo, SourceSpec
+
+#: What reading a damaged medium can raise from the libraries below (TSK, libyal), besides our own
+#: EvidenceError: caught where the evidence is listed, recorded, never an internal error.
+LISTING_ERRORS = (OSError, OverflowError, ValueError, RuntimeError, MemoryError, TypeError)
 
 #: Virtual-disk formats by SourceSpec kind.
 VIRTUAL: dict[str, vdisk.Format] = {f.kind: f for f in (vhdi.FORMAT, vmdk.FORMAT, qcow.FORMAT)}
@@ -58,11 +62,14 @@ class DiskEvidence:
         try:
             slots, self._volumes, vol_warnings = scan_volumes(self._img)
             slots, self._apfs, vol_warnings = apfs.find_containers(self._img, slots, vol_warnings)
-        except OSError as e:
+        except LISTING_ERRORS as e:
             self._img.close()
             raise EvidenceError(f"cannot read disk image {source}: {' '.join(str(e).split())[:200]}") from e
         if not slots:
             self._img.close()
+            damaged = [w[len(DAMAGE_PREFIX) :] for w in vol_warnings if w.startswith(DAMAGE_PREFIX)]
+            if damaged:
+                raise EvidenceError(f"damaged disk image {source}: {'; '.join(damaged)}")
             raise EvidenceError(f"not a recognised disk image or file system: {source}")
         self.warnings.extend(vol_warnings)
         self.info = EvidenceInfo(
@@ -83,6 +90,12 @@ class DiskEvidence:
         for walker in walkers:
             try:
                 yield from walker.entries()
+            except LISTING_ERRORS as e:
+                # A library error deep in a damaged file system costs the rest of that file
+                # system, recorded, not the scan (and never a half-made case).
+                self.warnings.append(
+                    f"{DAMAGE_PREFIX}{walker.volume}: listing stopped early: {' '.join(str(e).split())[:200]}"
+                )
             finally:
                 # a second listing must not repeat the first one's warnings
                 self.warnings.extend(w for w in walker.warnings if w not in self.warnings)

@@ -20,7 +20,7 @@ import pytsk3
 from triage.errors import EvidenceError
 from triage.evidence import apfs, disk
 from triage.evidence.folder import read_folder_file
-from triage.evidence.volumes import open_fs
+from triage.evidence.volumes import TSK_ERRORS, open_fs
 from triage.locator import quote_members
 from triage.records import EntryRef, SourceSpec
 
@@ -75,7 +75,7 @@ def _file_system(ref: EntryRef) -> pytsk3.FS_Info:
     def make() -> pytsk3.FS_Info:
         try:
             return open_fs(img, ref.volume_offset, ref.fs_type)
-        except OSError as e:
+        except TSK_ERRORS as e:
             raise EvidenceError(
                 f"cannot open {ref.fs_type} file system at offset {ref.volume_offset}: {_line(e)}"
             ) from e
@@ -91,7 +91,7 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
     """Yield the entry's content in chunks.
 
     For a disk image this is the default data stream (``attr_type``/``attr_id`` pick an NTFS
-    stream). A deleted name with no metadata left (flag ``no-meta``, ``ref.inode is None``)
+    stream). A name with no readable metadata (flag ``no-meta`` or ``meta-unreadable``, ``ref.inode is None``)
     raises :class:`EvidenceError` rather than yielding nothing: its content is unknown, and an
     empty result would hash as the empty file. A read that fails or ends before the recorded
     size also raises, after the chunks read so far; the message is one line.
@@ -112,14 +112,16 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         yield from read_folder_file(ref.fs_path, chunk_size, inode=ref.inode, size=ref.size)
         return
     if ref.inode is None:
-        raise EvidenceError("deleted name with no metadata left: content cannot be recovered")
+        raise EvidenceError(
+            "no metadata (MFT record or inode) readable for this name: content cannot be read"
+        )
     if ref.fs_type == apfs.FS_TYPE:
         yield from _read_apfs(ref, chunk_size)
         return
     fs = _file_system(ref)
     try:
         f = fs.open_meta(inode=ref.inode)
-    except OSError as e:
+    except TSK_ERRORS as e:
         raise EvidenceError(f"cannot open meta address {ref.inode}: {_line(e)}") from e
     if ref.attr_type is not None:
         size = _attr_size(f, ref.attr_type, ref.attr_id)
@@ -132,7 +134,7 @@ def read_entry(ref: EntryRef, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         n = min(chunk_size, size - offset)
         try:
             data = f.read_random(offset, n, *args)
-        except OSError as e:
+        except TSK_ERRORS as e:
             raise EvidenceError(f"cannot read meta address {ref.inode} at byte {offset}: {_line(e)}") from e
         if not data:
             raise EvidenceError(f"meta address {ref.inode}: content ends at byte {offset} of {size}")
@@ -153,10 +155,13 @@ def _read_member(ref: EntryRef) -> bytes:
 
 
 def _attr_size(f: pytsk3.File, attr_type: int, attr_id: int | None) -> int:
-    for attr in f:
-        info = attr.info
-        if int(info.type) == attr_type and (attr_id is None or int(info.id) == attr_id):
-            return int(info.size)
+    try:
+        for attr in f:
+            info = attr.info
+            if int(info.type) == attr_type and (attr_id is None or int(info.id) == attr_id):
+                return int(info.size)
+    except TSK_ERRORS as e:  # a damaged MFT record's attribute list
+        raise EvidenceError(f"meta address {f.info.meta.addr}: cannot read its attributes: {_line(e)}") from e
     raise EvidenceError(f"meta address {f.info.meta.addr}: no attribute {attr_type}-{attr_id}")
 
 
@@ -217,5 +222,5 @@ def read_range(spec: SourceSpec, offset: int, length: int) -> bytes:
         return b""
     try:
         return img.read(offset, length)
-    except OSError as e:
+    except TSK_ERRORS as e:
         raise EvidenceError(f"cannot read {length} bytes at offset {offset}: {_line(e)}") from e

@@ -155,7 +155,12 @@ class VDiskImgInfo(pytsk3.Img_Info):
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def read(self, offset: int, size: int) -> bytes:
-        return self._disk.read(offset, size)
+        # TSK treats OSError as a read error of these sectors; a libyal RuntimeError would
+        # escape through TSK as an internal error (half a VMDK: grains past the file's end).
+        try:
+            return self._disk.read(offset, size)
+        except LIBYAL_ERRORS as e:
+            raise OSError(f"{self._disk.fmt.title} image unreadable at offset {offset}: {one_line(e)}") from e
 
     def get_size(self) -> int:
         return self._disk.size

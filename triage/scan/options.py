@@ -161,6 +161,9 @@ class ScanResult:
     reports: tuple[Path, ...]
     #: Evidence ids whose computed hashes differ from those stored in the image (E01).
     integrity_failures: tuple[str, ...] = ()
+    #: ``EVn: what is wrong`` for each evidence item found damaged or cut short (#12): listed on
+    #: stderr so a damaged disk is never read as an empty one.
+    damage: tuple[str, ...] = ()
 
 
 ProgressFn = Callable[[Progress], None]

@@ -25,7 +25,7 @@ from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
 from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
-from triage.records import CaseInfo, Entry, FileHashes, Match
+from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.scan.children import carve_items, record_carved, record_children
 from triage.scan.feed import Feed
@@ -145,6 +145,7 @@ def run_remaining(
         summary = store.summary()
         mismatched = tuple(e["id"] for e in store.evidence() if e.get("verification") == "mismatch")
         store.audit("scan finished", summary=summary)
+        damage = _damage_notes(store)
         sign_key = Path(options.sign_key) if options.sign_key else None
         reports = write_reports(store.case_dir, store, options.formats, sign_key=sign_key)
     except KeyboardInterrupt:
@@ -163,7 +164,20 @@ def run_remaining(
         seconds=time.monotonic() - started_clock,
         reports=tuple(reports),
         integrity_failures=mismatched,
+        damage=damage,
     )
+
+
+def _damage_notes(store: CaseStore) -> tuple[str, ...]:
+    """The evidence-level errors that say a medium is damaged, as ``EVn: text``: evidence-level
+    errors come first in :meth:`iter_errors`, so only those are read."""
+    notes = []
+    for e in store.iter_errors():
+        if e["location"] is not None:
+            break
+        if e["entry_id"] is None and str(e["message"]).startswith(DAMAGE_PREFIX):
+            notes.append(f"{e['evidence_id']}: {str(e['message'])[len(DAMAGE_PREFIX) :]}")
+    return tuple(notes)
 
 
 def stage_name(store: CaseStore, base: str) -> str:
@@ -200,7 +214,7 @@ def _list_entries(
                     on_progress(progress)
         except EvidenceError as e:
             # The medium is damaged past some point: keep what was listed, record why it stopped.
-            store.record_error(None, ev.info.evidence_id, f"listing stopped: {e}")
+            store.record_error(None, ev.info.evidence_id, f"{DAMAGE_PREFIX}listing stopped: {e}")
             progress.errors += 1
         store.add_entries(batch)
         for warning in ev.warnings:
@@ -225,8 +239,9 @@ def _hash_and_match(run: _Run) -> None:
     # A deleted name whose metadata is gone has no content to read (flag "no-meta"); one whose
     # metadata was reused by another file ("realloc") would read *that* file's bytes, which
     # must not be attributed to this name (they are hashed under their own, allocated name).
-    # Both are listed with their flags, not hashed, and not counted as errors.
-    unread = {"no-meta", "realloc"}
+    # Both are listed with their flags, not hashed, and not counted as errors; so is NTFS's
+    # $BadClus:$Bad, a sparse stream as long as the volume ("bad-cluster-map"): UNREAD_FLAGS.
+    unread = UNREAD_FLAGS
     order = store.pending_order()
     to_read = [i for i, _size, flags in order if not unread & set(flags)]
     results.extend((i, FileHashes(size_read=0), ()) for i, _size, flags in order if unread & set(flags))

@@ -13,22 +13,52 @@ from triage.errors import UsageError
 from triage.records import CaseInfo
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _chain(path: Path) -> list[tuple[int, int]]:
+    """The (device, inode) of ``path`` and of each of its existing ancestors: the same folder
+    reached through a bind mount has another path but the same identity."""
+    out = []
+    for p in (path, *path.parents):
+        ident = _identity(p)
+        if ident is not None:
+            out.append(ident)
+    return out
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    """Whether ``inner`` is ``outer`` or lies below it: by resolved path (symlinks and ``..``
+    followed), then by folder identity (bind mounts, hard-linked folders)."""
+    if inner == outer or outer in inner.parents:
+        return True
+    ident = _identity(outer)
+    return ident is not None and ident in _chain(inner)
+
+
 def check_case_dir(case_dir: Path, evidence_paths: Sequence[str]) -> None:
     """The case folder must be new or empty, and must not overlap any evidence.
 
     Writing the case inside a folder being scanned would change the evidence and make the scan
-    list its own files; scanning a folder that holds the case would do the same.
+    list its own files; scanning a folder that holds the case would do the same. Both sides
+    are compared resolved (``realpath``: a symlink or ``..`` must not hide the overlap) and by
+    device and inode, so a bind mount of the evidence folder is caught too (#12).
     """
-    out = Path(os.path.abspath(case_dir))
+    out = Path(os.path.realpath(case_dir))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"--out {case_dir}: must be a new or empty folder (a case is never written over)")
     for ev in evidence_paths:
-        src = Path(os.path.abspath(ev))
-        if out == src or src in out.parents:
+        src = Path(os.path.realpath(ev))
+        if _within(out, src):
             raise UsageError(
                 f"--out {case_dir} is inside the evidence {ev}: the evidence must not be written to"
             )
-        if out in src.parents:
+        if _within(src, out):
             raise UsageError(f"the evidence {ev} is inside the case folder {case_dir}")
 
 
