@@ -211,6 +211,9 @@ class FileHashes:
     dhash: str | None = None  # 16 hex digits (imagehash)
     ahash: str | None = None
     whash: str | None = None
+    #: Flags found while reading, added to the entry's (``checksum-error``: bytes from an E01
+    #: chunk whose checksum failed, so the digests are of a damaged copy).
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 
 from triage.case.store import CaseStore
+from triage.errors import ReportError
 from triage.hashsets import load_hashset
 from triage.records import Match
 from triage.reports import FORMAT_NAMES, WRITERS, verify_case, write_reports
@@ -253,11 +254,17 @@ def test_signed_case_verifies_and_names_tampering(case_dir, tmp_path):
     assert forged.problems and forged.problems[0].startswith(f"{SIGNATURE}: does not verify")
 
 
-def test_unsigned_rewrite_removes_a_stale_signature(case_dir, tmp_path):
+def test_unsigned_rewrite_of_a_signed_case_is_refused_unless_the_signature_is_dropped(case_dir, tmp_path):
     private, public = _keys(tmp_path)
     with CaseStore.open(case_dir) as store:
         write_reports(case_dir, store, ["json"], sign_key=private)
-        write_reports(case_dir, store, ["json"])
+        signed = {p.name: p.read_bytes() for p in case_dir.iterdir()}
+        with pytest.raises(ReportError, match="--drop-signature"):
+            write_reports(case_dir, store, ["json"])
+        assert {p.name: p.read_bytes() for p in case_dir.iterdir()} == signed  # nothing written
+        write_reports(case_dir, store, ["json"], drop_signature=True)
+        last = store.audit_events()[-1]
+    assert last["action"] == "report written" and last["details"]["signature_removed"] is True
     assert not (case_dir / SIGNATURE).exists()
     assert verify_case(case_dir).ok
     assert verify_case(case_dir, public).problems == [f"{SIGNATURE}: missing (the case folder is not signed)"]

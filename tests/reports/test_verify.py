@@ -31,6 +31,14 @@ def test_intact_case_verifies_and_verify_changes_nothing(written):
     assert _folder_digest(written) == before
 
 
+def test_a_case_without_a_findings_digest_says_not_recorded(written):
+    """A store without a "scan finished" event that records the digest (an earlier triage's)."""
+    result = verify_case(written)
+    assert result.ok and result.notes == [
+        "findings digest: not recorded (a case from an earlier triage, or an unfinished scan)"
+    ]
+
+
 def test_one_changed_byte_in_the_html_report_is_named(written):
     path = written / "report.html"
     data = bytearray(path.read_bytes())

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from triage.case import findings
 from triage.case.codec import ENTRY_COLUMNS, from_db, loads, row_entry
 from triage.records import CaseInfo, Entry, HashSetInfo
 
@@ -298,6 +299,19 @@ class CaseReader:
             keys = ("frame", "timestamp", "mode", "width", "height", "jpeg")
             found.setdefault(r["location"], []).append({k: r[k] for k in keys})
         return found
+
+    def findings_digest(self) -> dict[str, Any]:
+        """The digest of the files, matches and errors rows (:mod:`triage.case.findings`)."""
+        return findings.findings_digest(self._conn)
+
+    def recorded_findings(self) -> dict[str, Any] | None:
+        """The findings digest the last "scan finished" event recorded; None when none did
+        (a case made before triage recorded it, or a scan that never finished)."""
+        row = self._conn.execute(
+            "SELECT line FROM audit WHERE action = 'scan finished' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        recorded = json.loads(row["line"]).get("details", {}).get("findings") if row else None
+        return recorded if isinstance(recorded, dict) else None
 
     def audit_lines(self) -> list[str]:
         """The exact stored lines, to compare with ``audit.jsonl``."""

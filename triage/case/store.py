@@ -15,6 +15,7 @@ Why these choices:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -72,6 +73,7 @@ class CaseStore(CaseReader):
     ) -> CaseStore:
         """A new case in ``case_dir`` (created if needed). Never overwrites a previous case."""
         case_dir = Path(case_dir)
+        made = [p for p in (case_dir, *case_dir.parents) if not p.exists()]
         try:
             case_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -85,6 +87,18 @@ class CaseStore(CaseReader):
         if any(case_dir.iterdir()):
             # The manifest covers every file in the folder: unrelated files must not be in it.
             raise CaseError(f"{case_dir} is not empty; give a new or empty folder for the case")
+        try:
+            return cls._initialise(case_dir, case, command_line, tool)
+        except BaseException:
+            # A full disk (or Ctrl-C) part-way: take back what this call made, so no empty
+            # case.sqlite is left for a later run to trip over (#12). The folder was empty.
+            _remove_made(case_dir, made)
+            raise
+
+    @classmethod
+    def _initialise(
+        cls, case_dir: Path, case: CaseInfo, command_line: Sequence[str], tool: dict[str, Any]
+    ) -> CaseStore:
         conn = connect(case_dir / CASE_DB, "rwc")
         store = cls(case_dir, conn)
         try:
@@ -102,16 +116,19 @@ class CaseStore(CaseReader):
                  dumps([list(p) for p in case.extra]), dumps(list(command_line)), dumps(tool), now_utc()),
             )  # fmt: skip
             conn.execute("COMMIT")
+            store.audit(
+                "case created",
+                case_number=case.case_number,
+                examiner=case.examiner,
+                command_line=list(command_line),
+                tool_version=tool.get("version"),
+            )
         except (sqlite3.Error, TypeError, ValueError) as e:
             conn.close()
             raise CaseError(f"cannot create the case database in {case_dir}: {e}") from e
-        store.audit(
-            "case created",
-            case_number=case.case_number,
-            examiner=case.examiner,
-            command_line=list(command_line),
-            tool_version=tool.get("version"),
-        )
+        except BaseException:
+            conn.close()
+            raise
         return store
 
     @classmethod
@@ -243,6 +260,10 @@ class CaseStore(CaseReader):
                 )  # fmt: skip
                 if cur.rowcount != 1:
                     raise CaseError(f"entry {entry_id} is not in this case or already has results")
+                if h.flags:
+                    row = c.execute("SELECT flags FROM entries WHERE id = ?", (entry_id,)).fetchone()
+                    merged = list(dict.fromkeys([*json.loads(row["flags"]), *h.flags]))
+                    c.execute("UPDATE entries SET flags = ? WHERE id = ?", (dumps(merged), entry_id))
                 if h.error:
                     c.execute(
                         "INSERT INTO errors (entry, evidence_id, location, message)"
@@ -381,3 +402,14 @@ class CaseStore(CaseReader):
         if lost:
             with self._tx() as c:
                 c.executemany(INSERT_AUDIT, [audit_row(line) for line in lost])
+
+
+def _remove_made(case_dir: Path, made: Sequence[Path]) -> None:
+    """Remove the files a failed :meth:`CaseStore.create` wrote into the (then empty) case folder,
+    and the folders it created, innermost first, where they are empty again."""
+    for name in (CASE_DB, CASE_DB + "-journal", CASE_DB + "-wal", CASE_DB + "-shm", AUDIT_LOG):
+        with contextlib.suppress(OSError):
+            (case_dir / name).unlink(missing_ok=True)
+    for folder in made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.errors import UsageError
+from triage.inputfiles import require_regular_file
 from triage.records import CaseInfo
 
 CASE_KEYS = ("case_number", "examiner", "agency", "notes")
@@ -42,6 +43,7 @@ def description_key(evidence_id: str) -> str:
 
 def load_case_file(path: Path) -> CaseFile:
     """Read ``case.toml``; a wrong key or type is a usage error naming the file."""
+    require_regular_file(path, "case", UsageError)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:

@@ -187,13 +187,21 @@ def _resume(ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool) -
         and ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
     ]
     if given:
-        names = ", ".join("EVIDENCE" if n == "evidence" else "--" + n.replace("_", "-") for n in given)
+        # Each option as spelt on the command line (--hashset, not the parameter's name).
+        spelt = {p.name: _spelling(p) for p in ctx.command.params}
+        names = ", ".join(spelt.get(n, n) for n in given)
         raise UsageError(
             f"--resume uses the case's recorded settings; only --jobs and --quiet may be given ({names})"
         )
     with progress_printer(enabled=not quiet) as on_progress:
         result = resume(case_dir, jobs=jobs, command_line=["triage", *sys.argv[1:]], on_progress=on_progress)
     _report(result, quiet)
+
+
+def _spelling(param: click.Parameter) -> str:
+    """An option as the user types it (``--hashset``); an argument by its metavar (``EVIDENCE``)."""
+    first = param.opts[0] if param.opts else str(param.name)
+    return first if first.startswith("-") else first.upper()
 
 
 #: Damage notes printed on stderr before the rest are only counted (all are in the report).

@@ -14,6 +14,7 @@ import pyewf
 import pytsk3
 
 from triage.errors import EvidenceError
+from triage.evidence.ewf_checksums import ChecksumErrors
 
 #: EWF version 1 (E01/S01/L01) and version 2 (Ex01) signatures.
 _SIGNATURES = (b"EVF\x09\x0d\x0a\xff\x00", b"LVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00")
@@ -99,6 +100,8 @@ class EwfImgInfo(pytsk3.Img_Info):
     def __init__(self, handle: pyewf.handle) -> None:
         self._handle = handle
         self._size = handle.get_media_size()
+        #: The damaged chunks this handle has read (#12: files with bytes in them are flagged).
+        self.checksum_errors = ChecksumErrors(handle)
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def read(self, offset: int, size: int) -> bytes:

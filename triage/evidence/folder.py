@@ -52,7 +52,7 @@ class FolderEvidence:
         except OSError as e:
             raise EvidenceError(f"cannot read folder {self.root}: {e.strerror}") from e
         seen = {(st.st_dev, st.st_ino)}
-        links = 0
+        links: list[str] = []
         stack: list[tuple[str, str]] = [(self.root, "")]
         while stack:
             folder, rel = stack.pop()
@@ -81,13 +81,13 @@ class FolderEvidence:
                 elif stat.S_ISREG(mode):
                     yield self._entry(eid, item.path, relpath, st)
                 elif stat.S_ISLNK(mode):
-                    links += 1
+                    links.append(relpath)
                 else:
                     kind = _SPECIAL.get(stat.S_IFMT(mode), "special file")
                     self.warnings.append(f"not read: {relpath} is a {kind}")
             stack.extend(reversed(subdirs))
         if links:
-            self.warnings.append(f"{links} symbolic link(s) listed in the folder were not followed")
+            self.warnings.append(_links_warning(links))
 
     def _entry(self, eid: str, abspath: str, relpath: str, st: os.stat_result) -> Entry:
         birth = getattr(st, "st_birthtime_ns", None)
@@ -156,3 +156,14 @@ def read_folder_file(
             if remaining > 0:
                 remaining -= len(chunk)
             yield chunk
+
+
+#: How many symbolic links a warning names; the rest are counted.
+NAMED_LINKS = 5
+
+
+def _links_warning(links: list[str]) -> str:
+    """The count and the first few names (as repr: names are evidence-controlled text)."""
+    names = ", ".join(repr(name) for name in links[:NAMED_LINKS])
+    more = f" and {len(links) - NAMED_LINKS} more" if len(links) > NAMED_LINKS else ""
+    return f"{len(links)} symbolic link(s) listed in the folder were not followed: {names}{more}"

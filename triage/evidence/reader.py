@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytsk3
 
 from triage.errors import EvidenceError
-from triage.evidence import apfs, disk
+from triage.evidence import apfs, disk, ewf_checksums
 from triage.evidence.folder import read_folder_file
 from triage.evidence.volumes import TSK_ERRORS, open_fs
 from triage.locator import quote_members
@@ -209,6 +209,57 @@ def _read_apfs(ref: EntryRef, chunk_size: int) -> Iterator[bytes]:
             raise EvidenceError(f"APFS file identifier {ref.inode}: content ends at byte {offset} of {size}")
         offset += len(data)
         yield data
+
+
+def checksum_damage(ref: EntryRef) -> list[tuple[int, int]]:
+    """The byte ranges ``(offset, length)`` of the entry that came from E01 chunks whose checksum
+    failed, after :func:`read_entry` has read it in this process (see
+    :mod:`triage.evidence.ewf_checksums`); empty for other sources. Archive members answer for
+    the file that holds them; APFS files and NTFS resident data have no extents here."""
+    if ref.source.kind != "ewf" or ref.source not in _images:
+        return []
+    img = _images[ref.source]
+    ranges = img.checksum_errors.ranges()
+    if not ranges:
+        return []
+    if ref.byte_range is not None:
+        return ewf_checksums.damaged_parts(ranges, [(0, ref.byte_range[0], ref.byte_range[1])])
+    if ref.inode is None or ref.volume_offset is None or ref.fs_type in (None, apfs.FS_TYPE):
+        return []
+    try:
+        f = _file_system(ref).open_meta(inode=ref.inode)
+        extents = _extents(f, ref)
+    except OSError:
+        return []
+    return ewf_checksums.damaged_parts(ranges, extents)
+
+
+#: Attribute types that hold a file's default data (generic, NTFS $DATA, HFS+ data fork).
+_DATA_TYPES = (int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT), int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA), 0x1100)
+_SKIPPED_RUNS = int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER)
+
+
+def _extents(f: pytsk3.File, ref: EntryRef) -> list[tuple[int, int, int]]:
+    """``(offset in the file, offset on the medium, length)`` of the entry's stored data runs."""
+    block = int(f.info.fs_info.block_size)
+    for attr in f:
+        info = attr.info
+        if ref.attr_type is not None:
+            if int(info.type) != ref.attr_type or (ref.attr_id is not None and int(info.id) != ref.attr_id):
+                continue
+        elif int(info.type) not in _DATA_TYPES or info.name:
+            continue
+        if not int(info.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
+            return []
+        size, out = int(info.size), []
+        for run in attr:
+            start = int(run.offset) * block
+            if int(run.flags) & _SKIPPED_RUNS or start >= size:
+                continue
+            length = min(int(run.len) * block, size - start)
+            out.append((start, int(ref.volume_offset or 0) + int(run.addr) * block, length))
+        return out
+    return []
 
 
 def read_range(spec: SourceSpec, offset: int, length: int) -> bytes:

@@ -11,6 +11,8 @@ import io
 import re
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PIL import Image
 
@@ -102,6 +104,29 @@ def apply_orientation(image: Image.Image, policy: DecodePolicy) -> Image.Image:
     return image
 
 
+@contextmanager
+def quiet_pillow() -> Iterator[None]:
+    """Pillow's warnings about damaged content ("Corrupt EXIF data", palette transparency,
+    decompression-bomb notes) are about evidence, not about the run: they would flood the
+    terminal even with ``--quiet`` (#12). Whatever matters becomes the file's recorded error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def decoded_pixels(data: bytes, policy: DecodePolicy = DEFAULT_POLICY) -> int:
+    """How many pixels :func:`decode_picture` would decode (JPEG draft scaling included), read
+    from the header only; 0 when the header cannot be read (decoding will say why)."""
+    try:
+        with quiet_pillow(), Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if policy.draft_jpeg and image.format == "JPEG" and width * height <= policy.max_pixels:
+                image.draft("RGB", draft_size(width, height, policy.draft_min_side))
+            return int(image.size[0]) * int(image.size[1])
+    except Exception:  # Pillow raises almost anything on a hostile header
+        return 0
+
+
 def decode_picture(data: bytes, policy: DecodePolicy = DEFAULT_POLICY) -> Image.Image:
     """Decode the first frame of the picture in ``data``.
 
@@ -143,6 +168,7 @@ def decode_picture(data: bytes, policy: DecodePolicy = DEFAULT_POLICY) -> Image.
         ) from e
     except Exception as e:  # Pillow and its plugins raise almost anything on hostile input
         raise PictureDecodeError(one_line(e)) from e
-    oriented = apply_orientation(image, policy)
+    with quiet_pillow():  # reading the EXIF orientation warns on damaged EXIF
+        oriented = apply_orientation(image, policy)
     oriented.info[ORIGINAL_SIZE] = (width, height)
     return oriented

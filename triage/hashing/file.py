@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from triage.hashing import admission
 from triage.hashing.crypto import MultiDigest
 from triage.hashing.decode import (
     DEFAULT_POLICY,
@@ -23,7 +23,9 @@ from triage.hashing.decode import (
     ORIGINAL_SIZE,
     PictureDecodeError,
     decode_picture,
+    decoded_pixels,
     one_line,
+    quiet_pillow,
 )
 from triage.hashing.perceptual import to_rgb
 from triage.hashing.variants import picture_hashes
@@ -47,6 +49,15 @@ def _read_head(chunks: Iterator[bytes]) -> list[bytes]:
 def _picture_hashes(data: bytes, policy: DecodePolicy) -> dict[str, object]:
     """Decode once and compute the size and the perceptual hashes the policy asks for (PDQ with
     its variants and letterbox crop, pHash ...); raises PictureDecodeError."""
+    try:
+        # A giant picture waits for the one giant-picture slot (memory bound, hashing/admission.py).
+        with admission.picture_slot(decoded_pixels(data, policy)), quiet_pillow():
+            return _hashes_of(data, policy)
+    except admission.NotAdmitted as e:
+        raise PictureDecodeError(f"not decoded: {e}") from e
+
+
+def _hashes_of(data: bytes, policy: DecodePolicy) -> dict[str, object]:
     image = decode_picture(data, policy)
     width, height = image.info[ORIGINAL_SIZE]
     orientation = image.info.get(ORIENTATION)
@@ -54,9 +65,7 @@ def _picture_hashes(data: bytes, policy: DecodePolicy) -> dict[str, object]:
     shown_width = height if _swapped(orientation, policy) else width
     scale = shown_width / image.size[0]
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. palette transparency notes: noise in a scan log
-            rgb = to_rgb(image)
+        rgb = to_rgb(image)
         fields = picture_hashes(rgb, policy, scale)
     except PictureDecodeError:
         raise

@@ -24,6 +24,7 @@ from triage.hashsets.compiled import CompiledIndex
 from triage.hashsets.edits import picture_matches, video_matches
 from triage.hashsets.mih import MultiIndexHamming
 from triage.hashsets.search import HammingSearch
+from triage.inputfiles import require_regular_file
 from triage.records import (
     EXACT_ALGORITHMS,
     PERCEPTUAL_ALGORITHMS,
@@ -274,6 +275,7 @@ def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> Mat
     parts: list[MatchIndex] = []
     for path, role in specs:
         check_role(role)
+        require_regular_file(path, "hash-set", HashSetError)
         if is_index(path):
             parts.append(MatchIndex.open(path, "ignore" if role == "ignore" else None))
         else:

@@ -31,6 +31,7 @@ import numpy as np
 
 from triage import __version__
 from triage.errors import HashSetError
+from triage.inputfiles import require_regular_file
 
 MAGIC = b"TRIAGEIX"
 END = b"TRIAGEIE"
@@ -117,6 +118,7 @@ def open_index_file(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[
     table of contents does not describe the file.
     """
     display = os.fspath(path)
+    require_regular_file(display, "hash-set index", HashSetError)
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:

@@ -16,6 +16,7 @@ from triage.errors import HashSetError
 from triage.hashsets.base import ALGORITHM_ORDER
 from triage.hashsets.registry import detect_reader, reader_named
 from triage.hashsets.source import Source
+from triage.inputfiles import require_regular_file
 from triage.records import HashSetInfo, KnownHash
 
 
@@ -108,8 +109,7 @@ class HashSetStream:
     def __init__(self, path: str | os.PathLike[str], format: str | None = None) -> None:
         self.display = os.fspath(path)
         self.absolute = Path(os.path.abspath(self.display))
-        if self.absolute.is_dir():
-            raise HashSetError(f"{self.display}: is a folder, not a hash-set file")
+        require_regular_file(self.display, "hash-set", HashSetError)
         self._format = format
         self._counts: Counter[str] = Counter()
         self._info: HashSetInfo | None = None
@@ -157,8 +157,7 @@ def load_hashset(
     """
     display = os.fspath(path)
     absolute = Path(os.path.abspath(display))
-    if absolute.is_dir():
-        raise HashSetError(f"{display}: is a folder, not a hash-set file")
+    require_regular_file(display, "hash-set", HashSetError)
     with Source(absolute, display) as source:
         sniff = source.sniff()
         reader = reader_named(format) if format else detect_reader(source, sniff)

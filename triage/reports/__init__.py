@@ -116,17 +116,24 @@ def write_reports(
     formats: Sequence[str] = ("json", "html"),
     *,
     sign_key: Path | None = None,
+    drop_signature: bool = False,
 ) -> list[Path]:
     """Write the reports for ``formats``, audit them, then write the manifest (and, with
     ``sign_key``, an Ed25519 private key file, its signature).
 
     Returns the report paths in the order of ``formats``, then the manifest's path (then the
-    signature's). A signature left by an earlier run no longer matches the new manifest, so it
-    is removed when this run does not sign.
+    signature's). A signature left by an earlier run no longer matches the new manifest: without
+    ``sign_key`` this refuses (ReportError, nothing written) unless ``drop_signature`` says to
+    remove it, which the audit log records (#12: it was dropped silently).
     """
     case_dir = Path(case_dir)
     keys = expand_formats(formats)
     private = signing.load_private_key(sign_key) if sign_key is not None else None
+    if private is None and not drop_signature and (case_dir / signing.SIGNATURE).exists():
+        raise ReportError(
+            f"{case_dir} is signed ({signing.SIGNATURE}) and new reports would invalidate the signature:"
+            " sign again (--sign KEY) or remove it (--drop-signature, recorded in the audit log)"
+        )
     written: list[Path] = []
     failed: list[str] = []
     for fmt in keys:

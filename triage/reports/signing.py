@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from triage.errors import ReportError, UsageError
+from triage.inputfiles import require_regular_file
 from triage.reports.manifest import MANIFEST
 
 SIGNATURE = MANIFEST + ".sig"
@@ -92,6 +93,8 @@ def check_signature(case_dir: Path, key: Ed25519PublicKey) -> list[str]:
 
 
 def _read(path: Path) -> bytes:
+    # Read again when the reports are written after the scan: a pipe would be empty by then.
+    require_regular_file(path, "key", UsageError)
     try:
         return Path(path).read_bytes()
     except OSError as e:

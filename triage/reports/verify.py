@@ -1,5 +1,6 @@
 """Verify a case folder: nothing changed, went missing or was added since the manifest was
-written, the audit log chains, and the log equals the audit table inside the case database.
+written, the audit log chains, the log equals the audit table inside the case database, and the
+findings rows (files, matches, errors) still have the digest the "scan finished" event recorded.
 
 Read-only by design: verification opens nothing for writing and never repairs, so checking a
 folder cannot change it.
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from triage.case.audit import read_lines, verify_chain
+from triage.case.findings import compare as compare_findings
 from triage.case.store import AUDIT_LOG, CASE_DB, CaseStore
 from triage.errors import CaseError
 from triage.reports import signing
@@ -24,6 +26,7 @@ class VerifyResult:
 
     ok: bool
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said, but not problems ("not recorded")
 
 
 def _check_manifest(case_dir: Path) -> list[str]:
@@ -48,7 +51,7 @@ def _check_manifest(case_dir: Path) -> list[str]:
     return problems
 
 
-def _check_audit(case_dir: Path) -> list[str]:
+def _check_audit(case_dir: Path, notes: list[str]) -> list[str]:
     log = case_dir / AUDIT_LOG
     ok, _line, message = verify_chain(log)
     problems = [] if ok else [message]
@@ -57,8 +60,14 @@ def _check_audit(case_dir: Path) -> list[str]:
     try:
         with CaseStore.open(case_dir, read_only=True) as store:
             stored = store.audit_lines()
+            recorded = store.recorded_findings()
+            current = store.findings_digest() if recorded is not None else None
     except (CaseError, sqlite3.Error) as e:  # a damaged database is a finding, not a crash
         return [*problems, f"{CASE_DB}: cannot be read to compare the audit table: {e}"]
+    if recorded is None or current is None:
+        notes.append("findings digest: not recorded (a case from an earlier triage, or an unfinished scan)")
+    else:
+        problems += [f"{CASE_DB}: {p}" for p in compare_findings(recorded, current)]
     lines = read_lines(log)
     for number, (line, row) in enumerate(zip(lines, stored, strict=False), start=1):
         if line != row:
@@ -82,7 +91,8 @@ def verify_case(case_dir: Path, public_key: Path | None = None) -> VerifyResult:
     if not (case_dir / CASE_DB).exists() and not (case_dir / AUDIT_LOG).exists():
         # Nothing to verify is not the same as "changed": exit 2, not 3.
         raise CaseError(f"{case_dir}: not a triage case folder (no {CASE_DB}, no {AUDIT_LOG})")
-    problems = _check_manifest(case_dir) + _check_audit(case_dir)
+    notes: list[str] = []
+    problems = _check_manifest(case_dir) + _check_audit(case_dir, notes)
     if key is not None:
         problems += signing.check_signature(case_dir, key)
-    return VerifyResult(not problems, problems)
+    return VerifyResult(not problems, problems, notes)

@@ -17,14 +17,15 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from triage.errors import TriageError
-from triage.evidence import iter_medium, read_entry
+from triage.evidence import ewf_checksums, iter_medium, read_entry
 from triage.evidence.archives.expand import expand, worth_spooling
 from triage.evidence.carving.carve import find_pictures
-from triage.evidence.reader import read_range
+from triage.evidence.reader import checksum_damage, read_range
+from triage.hashing import admission
 from triage.hashing.crypto import Digests, digest_chunks
-from triage.hashing.decode import PictureDecodeError, decode_picture
+from triage.hashing.decode import PictureDecodeError, decode_picture, decoded_pixels
 from triage.hashing.file import hash_chunks
-from triage.records import CarvedFile, DecodePolicy, FileHashes
+from triage.records import CarvedFile, DecodePolicy, EntryRef, FileHashes
 from triage.scan.jobs import BatchResult, CarveJob, CarveResult, HashBatch, HashJob, MediumJob
 
 
@@ -55,7 +56,29 @@ def _medium(job: MediumJob) -> Digests:
 
 def _hash(job: HashJob) -> FileHashes:
     """Digests, media type and perceptual hashes of one entry; archives and pictures with
-    embedded ones are looked into under the job's limits."""
+    embedded ones are looked into under the job's limits. An entry with bytes in a damaged E01
+    chunk is flagged and gets an error: its digests are not the file's (#12)."""
+    # Waiting for the giant-picture slot may take half the item's time, never all of it.
+    with admission.waiting_at_most(job.seconds / 2 if job.seconds else None):
+        hashes = _hash_entry(job)
+    return _with_damage(job.ref, hashes)
+
+
+def _with_damage(ref: EntryRef, hashes: FileHashes) -> FileHashes:
+    """``hashes`` flagged ``checksum-error``, with an error, when bytes of ``ref`` came from a
+    damaged E01 chunk (read in this process just before)."""
+    damage = checksum_damage(ref)
+    if not damage:
+        return hashes
+    note = ewf_checksums.message(damage)
+    return dataclasses.replace(
+        hashes,
+        flags=(*hashes.flags, ewf_checksums.FLAG),
+        error=f"{hashes.error}; {note}" if hashes.error else note,
+    )
+
+
+def _hash_entry(job: HashJob) -> FileHashes:
     started = time.monotonic()
     chunks = read_entry(job.ref)
 
@@ -121,9 +144,12 @@ def _deadline(started: float, seconds: float | None) -> float | None:
 
 def _decodes(data: bytes, policy: DecodePolicy) -> bool:
     try:
-        decode_picture(data, policy)  # validation: only what decodes is carved
+        with admission.picture_slot(decoded_pixels(data, policy)):  # one giant picture at a time
+            decode_picture(data, policy)  # validation: only what decodes is carved
     except PictureDecodeError:
         return False
+    except admission.NotAdmitted:
+        return True  # kept: hashing it decodes it again and records any problem
     return True
 
 
@@ -155,7 +181,8 @@ def _carve(job: CarveJob) -> CarveResult:
 
         base = offset - back
         for start, end, kind in find_pictures(buf, back + length, accept, max(back, done - base)):
-            carved.append(CarvedFile(base + start, end - start, kind, results[start]))
+            where = EntryRef(source=job.spec, byte_range=(base + start, end - start))
+            carved.append(CarvedFile(base + start, end - start, kind, _with_damage(where, results[start])))
             done = base + end
     return CarveResult(scanned, tuple(carved))
 

@@ -57,11 +57,15 @@ def thumbnail(data: bytes, policy: str, decode: DecodePolicy = _DEFAULT_DECODE) 
     """``(width, height, JPEG bytes)`` of one picture under ``policy`` (``blurred`` or ``clear``)."""
     from PIL import Image, ImageOps  # in the worker only: the parent never decodes a picture
 
-    with Image.open(io.BytesIO(data)) as im:
+    from triage.hashing.admission import picture_slot
+    from triage.hashing.decode import quiet_pillow
+
+    with quiet_pillow(), Image.open(io.BytesIO(data)) as im:
         if im.width * im.height > decode.max_pixels:
             raise ValueError(f"{im.width}x{im.height} pixels is over the decode limit")
         im.draft("RGB", (SIZE * 2, SIZE * 2))
-        return _encode(ImageOps.exif_transpose(im), policy)
+        with picture_slot(im.width * im.height):  # one giant picture at a time (memory bound)
+            return _encode(ImageOps.exif_transpose(im), policy)
 
 
 def _encode(im: Image.Image, policy: str) -> tuple[int, int, bytes]:

@@ -51,15 +51,33 @@ def _gzip_name(f: BinaryIO) -> tuple[str | None, str | None]:
     return name, when
 
 
+def _open(f: BinaryIO, magic: bytes) -> BinaryIO:
+    opener = _OPENERS[magic]
+    return opener(fileobj=f, mode="rb") if opener is gzip.GzipFile else opener(f)  # type: ignore[no-any-return]
+
+
+def _holds_tar(f: BinaryIO, magic: bytes) -> bool:
+    """True when the decompressed content starts with a valid TAR header block.
+
+    Not ``tarfile.open(mode="r:*")``: it takes content that starts with a 512-byte zero block
+    (a disk sector, a blank database page) for a TAR whose end marker comes first, i.e. an
+    empty TAR, and the file itself would never be hashed (#12). A header is valid when it is not
+    all zeros and its checksum is right (ustar, GNU and old V7 headers alike).
+    """
+    f.seek(0)
+    try:
+        with _open(f, magic) as src:
+            block = src.read(tarfile.BLOCKSIZE)
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except (tarfile.TarError, EOFError, OSError, ValueError, lzma.LZMAError):
+        return False
+    return True
+
+
 def members(f: BinaryIO, size: int, meter: Meter) -> Iterator[Member]:
     f.seek(0)
     magic = _magic(f.read(8)) or b""
-    f.seek(0)
-    try:
-        tarfile.open(fileobj=f, mode="r:*").close()
-        is_tar = True
-    except tarfile.TarError:
-        is_tar = False
+    is_tar = _holds_tar(f, magic)
     f.seek(0)
     if is_tar:
         yield from tarfmt.members(f, size, meter, "r:*")
@@ -68,8 +86,7 @@ def members(f: BinaryIO, size: int, meter: Meter) -> Iterator[Member]:
     f.seek(0)
 
     def chunks(meter: Meter) -> Iterator[bytes]:
-        opener = _OPENERS[magic]
-        with opener(fileobj=f, mode="rb") if opener is gzip.GzipFile else opener(f) as src:
+        with _open(f, magic) as src:
             while chunk := src.read(CHUNK):
                 meter.add(len(chunk))
                 yield chunk
