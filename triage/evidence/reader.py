@@ -229,7 +229,7 @@ def checksum_damage(ref: EntryRef) -> list[tuple[int, int]]:
     try:
         f = _file_system(ref).open_meta(inode=ref.inode)
         extents = _extents(f, ref)
-    except OSError:
+    except (EvidenceError, *TSK_ERRORS):  # read a moment ago; if not now, nothing to compare
         return []
     return ewf_checksums.damaged_parts(ranges, extents)
 
