@@ -54,6 +54,8 @@ def test_files_in_the_damaged_chunk_are_flagged_with_an_error(tmp_path: Path) ->
     listing = {e["path"]: e["md5"] for e in json.loads((DATA / "mbr_fat_ext2.json").read_text())["entries"]}
     done = run_triage(*scan_args([str(bad)], tmp_path / "case", "--jobs", "2"))
     assert done.returncode == 0, done.stderr
+    note = f"damaged evidence EV1: {len(damaged)} file(s) have bytes in E01 chunks whose checksum failed"
+    assert note in done.stderr, done.stderr
     with sqlite3.connect(tmp_path / "case" / "case.sqlite") as conn:
         rows = conn.execute("SELECT path, flags, error, md5 FROM entries").fetchall()
         sql = "SELECT location FROM errors WHERE message LIKE 'checksum-error:%'"

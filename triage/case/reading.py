@@ -300,6 +300,15 @@ class CaseReader:
             found.setdefault(r["location"], []).append({k: r[k] for k in keys})
         return found
 
+    def flag_counts(self, flag: str) -> dict[str, int]:
+        """``{evidence id: files flagged flag}`` for the evidence items that have any."""
+        rows = self._conn.execute(
+            "SELECT evidence_id, COUNT(*) AS n FROM entries, json_each(entries.flags)"
+            " WHERE json_each.value = ? GROUP BY evidence_id ORDER BY evidence_id",
+            (flag,),
+        )
+        return {r["evidence_id"]: int(r["n"]) for r in rows}
+
     def findings_digest(self) -> dict[str, Any]:
         """The digest of the files, matches and errors rows (:mod:`triage.case.findings`)."""
         return findings.findings_digest(self._conn)

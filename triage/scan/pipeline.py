@@ -23,6 +23,7 @@ from pathlib import Path
 from triage.case.store import CaseStore
 from triage.errors import EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
+from triage.evidence.ewf_checksums import FLAG as CHECKSUM_FLAG
 from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
 from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
@@ -139,6 +140,7 @@ def run_remaining(
     try:
         _hash_and_match(run)
         _after_hashing(run)
+        _note_checksum_damage(store)
         finished = now_utc()
         store.stage("scan", store.started_at, finished)
         store.finish(finished)
@@ -167,6 +169,19 @@ def run_remaining(
         integrity_failures=mismatched,
         damage=damage,
     )
+
+
+def _note_checksum_damage(store: CaseStore) -> None:
+    """One evidence-level damage note per E01 with files flagged ``checksum-error`` (printed on
+    stderr with the other damage notes), recorded once even when a resumed scan gets here again."""
+    recorded = {(e["evidence_id"], e["message"]) for e in store.iter_errors() if e["entry_id"] is None}
+    for evidence_id, count in store.flag_counts(CHECKSUM_FLAG).items():
+        note = (
+            f"{DAMAGE_PREFIX}{count} file(s) have bytes in E01 chunks whose checksum failed"
+            f" (flagged {CHECKSUM_FLAG}; their digests are of the damaged copy)"
+        )
+        if (evidence_id, note) not in recorded:
+            store.record_error(None, evidence_id, note)
 
 
 def _damage_notes(store: CaseStore) -> tuple[str, ...]:
