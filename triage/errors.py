@@ -32,6 +32,11 @@ class CaseError(TriageError):
     """The case folder or its database cannot be created, opened or trusted."""
 
 
+class ClusterError(TriageError):
+    """The Dask cluster cannot be reached, lost its scheduler, or has a worker that would not
+    compute the same results (cannot see the evidence, other software versions)."""
+
+
 class ReportError(TriageError):
     """A report could not be written or verified."""
 

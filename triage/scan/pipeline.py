@@ -78,6 +78,7 @@ def scan(
     try:
         for path, eid in sources:
             opened.append(open_evidence(path, eid))
+        scheduler.check(opened)  # a cluster's workers see the same evidence and software, or no case
         store = CaseStore.create(case_dir, case, command_line=list(command_line), tool=tool_info())
         try:
             progress = Progress()
@@ -138,6 +139,7 @@ def run_remaining(
     stages, finish, reports and manifest. Closes ``store``."""
     run = _Run(store, opened, index, options, progress, on_progress, media, scheduler or LocalScheduler())
     try:
+        run.scheduler.record(store)  # who computes the results (a cluster's workers), for the report
         _hash_and_match(run)
         _after_hashing(run)
         _note_checksum_damage(store)

@@ -192,13 +192,22 @@ def _poll(w: _Worker, ready: set) -> tuple[str, Any]:
     if w.proc.sentinel in ready:
         return "failed", _death_message(w)
     if time.monotonic() >= w.deadline:
-        return "failed", f"timed out after {min(item.timeout, MAX_TIMEOUT):.0f} s; worker stopped"
+        return "failed", timeout_message(item.timeout)
     return "busy", None
 
 
 def _death_message(w: _Worker) -> str:
     w.proc.join(1)
-    code = w.proc.exitcode
+    return death_message(w.proc.exitcode)
+
+
+def timeout_message(timeout: float) -> str:
+    """How an item that ran past its deadline is recorded (the same words on every scheduler)."""
+    return f"timed out after {min(timeout, MAX_TIMEOUT):.0f} s; worker stopped"
+
+
+def death_message(code: int | None) -> str:
+    """How an item whose worker died is recorded, from the worker's exit code (negative: a signal)."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
@@ -214,6 +223,12 @@ class LocalScheduler:
 
     def warm_up(self) -> None:
         warm_up()
+
+    def check(self, opened: Any) -> None:
+        """Nothing to check: the workers are this machine's processes, with its software."""
+
+    def record(self, store: Any) -> None:
+        """Nothing to add: the case's tool versions are this machine's."""
 
     def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
         return run_pool(task, items, slots)

@@ -49,6 +49,7 @@ def resume(
         recorded = store.evidence()
         for item in recorded:
             opened.append(_reopen_evidence(item))
+        scheduler.check(opened)
         media = [
             ev
             for ev, item in zip(opened, recorded, strict=True)

@@ -16,7 +16,7 @@ implements the same two methods.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,6 +45,14 @@ class Scheduler(Protocol):
 
     def warm_up(self) -> None:
         """Get ready early (start processes, connect), while the parent lists the evidence."""
+
+    def check(self, opened: Sequence[Any]) -> None:
+        """Before anything is written or sent: check where the work will run (a cluster's workers
+        must see the same evidence, ``opened`` (:class:`~triage.evidence.Evidence`), with the same
+        software); raises a :class:`~triage.errors.TriageError` that refuses the scan."""
+
+    def record(self, store: Any) -> None:
+        """Write what :meth:`check` found (who will compute the results) to the case ``store``."""
 
     def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
         """Run ``task`` over ``items`` with at most ``slots`` in flight; yield ``(key, result)``.
