@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from triage.cli.cluster_opts import CLUSTER_PARAMS, cluster_options, cluster_scheduler
 from triage.cli.custody_opts import check_verify_after, custody_options, resolve
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
@@ -104,6 +105,7 @@ from triage.scan.resume import resume
 )
 @custody_options
 @matching_options
+@cluster_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary (errors still shown).")
 @click.pass_context
 def scan_cmd(
@@ -144,8 +146,9 @@ def scan_cmd(
           --case-number C-2026-001 --examiner "J. Doe" --evidence-id EV1
       triage scan --resume case-001      # after a power loss, kill -9 or Ctrl-C
     """
+    cluster = {name: report_options.pop(name) for name in CLUSTER_PARAMS}
     if resume_dir is not None:
-        _resume(ctx, resume_dir, jobs, quiet)
+        _resume(ctx, resume_dir, jobs, quiet, cluster)
     if out is None:
         raise UsageError("--out CASE_DIR is required (or --resume CASE_DIR to continue a killed scan)")
     if evidence_ids and len(evidence_ids) != len(evidence):
@@ -165,7 +168,7 @@ def scan_cmd(
         match_policy=match_policy,
         **custody_fields,
     )
-    with progress_printer(enabled=not quiet) as on_progress:
+    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
         result = scan(
             list(zip(evidence, ids, strict=True)),
             [(h, "alert") for h in hashsets] + [(h, "ignore") for h in ignore_sets],
@@ -174,16 +177,19 @@ def scan_cmd(
             options,
             command_line=["triage", *sys.argv[1:]],
             on_progress=on_progress,
+            scheduler=scheduler,
         )
     _report(result, quiet)
 
 
-def _resume(ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool) -> None:
+def _resume(
+    ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool, cluster: dict[str, Any]
+) -> None:
     """``--resume``: the case's recorded settings decide everything, so no other option may."""
     given = [
         name
         for name in ctx.params
-        if name not in ("resume_dir", "jobs", "quiet")
+        if name not in ("resume_dir", "jobs", "quiet", *CLUSTER_PARAMS)
         and ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
     ]
     if given:
@@ -191,10 +197,17 @@ def _resume(ctx: click.Context, case_dir: Path, jobs: int | None, quiet: bool) -
         spelt = {p.name: _spelling(p) for p in ctx.command.params}
         names = ", ".join(spelt.get(n, n) for n in given)
         raise UsageError(
-            f"--resume uses the case's recorded settings; only --jobs and --quiet may be given ({names})"
+            "--resume uses the case's recorded settings; only --jobs, --quiet and the --cluster options"
+            f" may be given ({names})"
         )
-    with progress_printer(enabled=not quiet) as on_progress:
-        result = resume(case_dir, jobs=jobs, command_line=["triage", *sys.argv[1:]], on_progress=on_progress)
+    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
+        result = resume(
+            case_dir,
+            jobs=jobs,
+            command_line=["triage", *sys.argv[1:]],
+            on_progress=on_progress,
+            scheduler=scheduler,
+        )
     _report(result, quiet)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.case.store import CaseStore
-from triage.errors import EvidenceError, UsageError
+from triage.errors import ClusterError, EvidenceError, UsageError
 from triage.evidence import Evidence, open_evidence
 from triage.evidence.ewf_checksums import FLAG as CHECKSUM_FLAG
 from triage.hashsets import MatchIndex, open_match_index
@@ -153,7 +153,7 @@ def run_remaining(
         damage = _damage_notes(store)
         sign_key = Path(options.sign_key) if options.sign_key else None
         reports = write_reports(store.case_dir, store, options.formats, sign_key=sign_key)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ClusterError):  # Ctrl-C, or the cluster's scheduler went away
         store.audit("scan interrupted", files_done=progress.files_done, files_total=progress.files_total)
         raise
     finally:

@@ -1,0 +1,64 @@
+"""Options of ``triage scan`` that send its work to a Dask cluster (issue 14), kept apart so the
+scan command stays readable: ``--cluster`` and the TLS files. Without ``--cluster`` nothing here
+imports Dask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from triage.errors import UsageError
+from triage.scan.scheduler import Scheduler
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Names of the options, for the check that --resume takes only these besides --jobs and --quiet.
+CLUSTER_PARAMS = ("cluster", "cluster_ca", "cluster_cert", "cluster_key")
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def cluster_options(f: F) -> F:
+    for option in reversed(
+        [
+            click.option(
+                "--cluster",
+                default=None,
+                metavar="ADDRESS",
+                help="Run the hashing on a Dask cluster (tcp://HOST:8786 or tls://HOST:8786) instead of"
+                " this machine's processes; its workers read the evidence from the same path."
+                " Needs pip install 'triage[cluster]'.",
+            ),
+            click.option("--cluster-ca", type=_FILE, default=None, help="TLS: the cluster's CA certificate."),
+            click.option("--cluster-cert", type=_FILE, default=None, help="TLS: this client's certificate."),
+            click.option(
+                "--cluster-key", type=_FILE, default=None, help="TLS: this client's key (if not in the cert)."
+            ),
+        ]
+    ):
+        f = option(f)
+    return f
+
+
+@contextmanager
+def cluster_scheduler(params: dict[str, Any]) -> Iterator[Scheduler | None]:
+    """The Dask scheduler the options ask for (closed afterwards), or None for the local pool."""
+    address = params.pop("cluster", None)
+    tls = [params.pop(name, None) for name in CLUSTER_PARAMS[1:]]
+    if address is None:
+        if any(tls):
+            raise UsageError("--cluster-ca, --cluster-cert and --cluster-key need --cluster")
+        yield None
+        return
+    from triage.scan.dask_scheduler import DaskScheduler, security_for
+
+    files = [str(p) if p else None for p in tls]
+    scheduler = DaskScheduler(address, security_for(*files))
+    try:
+        yield scheduler
+    finally:
+        scheduler.close()
