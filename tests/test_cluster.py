@@ -33,7 +33,7 @@ from triage.scan.feed import Feed  # noqa: E402
 from triage.scan.jobs import HashBatch, HashJob  # noqa: E402
 from triage.scan.options import ScanOptions  # noqa: E402
 from triage.scan.pool import run_pool  # noqa: E402
-from triage.scan.scheduler import HASH_TASK, WorkerFailure  # noqa: E402
+from triage.scan.scheduler import HASH_TASK  # noqa: E402
 from triage.scan.tasks import process  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,10 @@ def make_pictures(folder: Path, count: int) -> list[Path]:
     for i in range(count):
         im = Image.new("RGB", (640, 480), ((11 * i) % 256, (5 * i) % 256, 200))
         draw = ImageDraw.Draw(im)
-        draw.ellipse((20 + 9 * i, 30, 400 + 5 * i, 420), fill=(250 - 3 * i, 40 + 2 * i, 90))
+        draw.ellipse(
+            (20 + (9 * i) % 300, 30, 400 + (5 * i) % 200, 420),
+            fill=((250 - 3 * i) % 256, (40 + 2 * i) % 256, 90),
+        )
         draw.text((10, 10), f"picture {i}", fill=(255, 255, 255))
         path = folder / f"pic{i:03d}.png"
         im.save(path)
@@ -219,7 +222,11 @@ def test_a_worker_killed_mid_scan_loses_nothing(cluster, listed):
         pids = worker_pids(scheduler._client)
         victim = sorted(pids)[0]
         got = run_feed(
-            store, ev, scheduler, f"{__name__}:slow_process", during=lambda: os.kill(pids[victim], signal.SIGKILL)
+            store,
+            ev,
+            scheduler,
+            f"{__name__}:slow_process",
+            during=lambda: os.kill(pids[victim], signal.SIGKILL),
         )
     finally:
         scheduler.close()
@@ -240,12 +247,24 @@ def scheduler_file(tmp_path):
         )
     ]  # fmt: skip
     deadline = time.monotonic() + 60
-    while not file.exists() and time.monotonic() < deadline:
+    address = None
+    while address is None and time.monotonic() < deadline:
         time.sleep(0.1)
-    address = json.loads(file.read_text())["address"]
+        try:
+            address = json.loads(file.read_text())["address"]
+        except (OSError, ValueError, KeyError):
+            continue
     procs.append(
         subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard"],
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+            ],
             env=ENV,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -272,14 +291,16 @@ def hashed_count(db: Path) -> tuple[int, int] | None:
         conn.close()
 
 
-def test_a_scheduler_that_goes_away_ends_the_scan_and_resume_continues(cluster, inputs, scheduler_file, tmp_path):
+def test_a_scheduler_that_goes_away_ends_the_scan_and_resume_continues(
+    cluster, inputs, scheduler_file, tmp_path
+):
     address, (scheduler_proc, _) = scheduler_file
     pictures = make_pictures(tmp_path / "many", 120)
     known = inputs["known"]
     out = tmp_path / "case"
     proc = subprocess.Popen(
         [sys.executable, "-m", "triage", *scan_args([pictures[0].parent], known, out), "--cluster", address],
-        env=ENV,
+        env={**ENV, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"},  # wait 3 s for it, not 30
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -293,7 +314,7 @@ def test_a_scheduler_that_goes_away_ends_the_scan_and_resume_continues(cluster, 
         time.sleep(0.05)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err
-    assert "lost the Dask scheduler" in err and len(err.strip().splitlines()) == 1
+    assert "lost the Dask scheduler" in err and len(err.strip().splitlines()) == 1, err
     assert [e for e in audit(out) if e["action"] == "scan interrupted"]
     resumed = triage("scan", "--resume", str(out), "--cluster", cluster.scheduler_address, "--quiet")
     assert resumed.returncode in (0, 1), resumed.stderr
@@ -404,11 +425,13 @@ def test_tls(inputs, tmp_path):
         address = c.scheduler_address
         assert address.startswith("tls://")
         tls = ["--cluster", address, "--cluster-ca", str(ca), "--cluster-cert", str(cert)]
-        proc = triage(*scan_args([folder], inputs["known"], tmp_path / "case"), *tls, "--cluster-key", str(key))
+        proc = triage(
+            *scan_args([folder], inputs["known"], tmp_path / "case"), *tls, "--cluster-key", str(key)
+        )
         plain = triage(*scan_args([folder], inputs["known"], tmp_path / "no-tls"), "--cluster", address)
     assert proc.returncode == 1, proc.stderr
     report = json.loads((tmp_path / "case" / "report.json").read_text())
     assert report["settings"]["cluster"]["scheduler"] == address
     assert {m["entry_id"] for m in report["matches"]} == {"K-2"}
     assert plain.returncode == 2 and len(plain.stderr.strip().splitlines()) == 1
-    assert "Dask scheduler" in plain.stderr
+    assert "is a TLS address: give --cluster-ca and --cluster-cert" in plain.stderr

@@ -4,6 +4,7 @@ imports Dask."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,9 +57,23 @@ def cluster_scheduler(params: dict[str, Any]) -> Iterator[Scheduler | None]:
         return
     from triage.scan.dask_scheduler import DaskScheduler, security_for
 
+    _quiet_dask()
     files = [str(p) if p else None for p in tls]
     scheduler = DaskScheduler(address, security_for(*files))
     try:
         yield scheduler
     finally:
         scheduler.close()
+
+
+def _quiet_dask() -> None:
+    """Dask logs its reconnection attempts and cancelled futures to stderr; the one line this
+    command prints for a lost cluster says what matters, and how to continue. Its loggers get
+    their levels when it is imported, so it is imported first."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError as e:
+        raise UsageError("--cluster needs Dask's distributed: pip install 'triage[cluster]'") from e
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -30,7 +30,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from triage.errors import ClusterError
 from triage.scan.guard import compare, probe
@@ -41,8 +41,7 @@ GUARD_TASK = "triage.scan.guard:probe"
 PER_THREAD = 3
 #: Seconds between looks at who is in the cluster (and whether its scheduler still answers).
 WATCH_EVERY = 2.0
-#: Seconds to connect, and to wait for a check of the workers.
-CONNECT_TIMEOUT = 30.0
+#: Seconds a worker may take to answer its check (it starts its child process first).
 CHECK_TIMEOUT = 180.0
 
 
@@ -77,14 +76,21 @@ class DaskScheduler:
             return
         try:
             from distributed import Client
+            from distributed.security import Security
         except ImportError as e:
             raise ClusterError("--cluster needs Dask's distributed: pip install 'triage[cluster]'") from e
-        try:
-            self._client = Client(
-                self.address, security=self._security, timeout=CONNECT_TIMEOUT, set_as_default=False
+        if self.address.startswith("tls://") and self._security is None and not Security().tls_ca_file:
+            raise ClusterError(
+                f"{self.address} is a TLS address: give --cluster-ca and --cluster-cert (and --cluster-key),"
+                " or set them in Dask's configuration (distributed.comm.tls)"
             )
-        except (OSError, TimeoutError, ValueError) as e:
-            raise ClusterError(f"cannot connect to the Dask scheduler at {self.address}: {e}") from e
+        try:
+            # The connect timeout (Dask's distributed.comm.timeouts.connect, 30 s by default) is
+            # also how long the client waits for a lost scheduler to come back.
+            self._client = Client(self.address, security=self._security, set_as_default=False)
+        except Exception as e:  # OSError, TimeoutError, a bad address or TLS setting...
+            text = " ".join(str(e).split())[:300]
+            raise ClusterError(f"cannot connect to the Dask scheduler at {self.address}: {text}") from e
 
     def close(self) -> None:
         if self._client is not None:
@@ -167,11 +173,11 @@ class DaskScheduler:
         if self._store is not None:
             self._store.audit(action, **details)
 
-    def _lost(self, cause: BaseException | None) -> None:
-        reason = f": {cause}" if cause else ""
-        self._audit("cluster lost", scheduler=self.address, reason=str(cause or "connection closed"))
+    def _lost(self, cause: BaseException | None) -> NoReturn:
+        reason = " ".join(str(cause or "connection closed").split())[:300]
+        self._audit("cluster lost", scheduler=self.address, reason=reason)
         raise ClusterError(
-            f"lost the Dask scheduler at {self.address}{reason}; continue with"
+            f"lost the Dask scheduler at {self.address}; what was hashed is kept in the case: continue with"
             " 'triage scan --resume CASE_DIR --cluster ...' once it is back"
         )
 
@@ -179,7 +185,7 @@ class DaskScheduler:
     def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
         """``slots`` (the local ``--jobs``) is not used: the cluster's threads decide."""
         from distributed import wait
-        from distributed.client import FutureCancelledError
+        from distributed.client import FutureCancelledError, FuturesCancelledError
         from distributed.scheduler import KilledWorker
 
         from triage.scan.child import run_in_child
@@ -217,6 +223,8 @@ class DaskScheduler:
                         done = wait(list(pending), timeout=WATCH_EVERY, return_when="FIRST_COMPLETED").done
                 except TimeoutError:
                     done = set()
+                except (FuturesCancelledError, FutureCancelledError, OSError) as e:
+                    self._lost(e)  # cancelled for "scheduler-connection-lost"
                 if client.status not in ("running", "connecting"):
                     self._lost(None)
                 if not done or time.monotonic() - last_watch > WATCH_EVERY:
