@@ -124,10 +124,16 @@ def test_two_scans_sharing_the_cluster_give_the_local_pools_results(cluster, inp
     """A disk image, an E01 and a folder; two scans at once on one cluster (a lab's script)."""
     root, address = inputs["root"], cluster.scheduler_address
     outs = [root / "cluster-a", root / "cluster-b"]
+    cluster_arg = ("--cluster", address)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "triage", *scan_args(inputs["evidence"], inputs["known"], out)]
-            + ["--cluster", address],
+            [
+                sys.executable,
+                "-m",
+                "triage",
+                *scan_args(inputs["evidence"], inputs["known"], out),
+                *cluster_arg,
+            ],
             env=ENV,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
