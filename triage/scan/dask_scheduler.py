@@ -41,6 +41,8 @@ GUARD_TASK = "triage.scan.guard:probe"
 PER_THREAD = 3
 #: Seconds between looks at who is in the cluster (and whether its scheduler still answers).
 WATCH_EVERY = 2.0
+#: Seconds a scan waits with no checked worker in the cluster before it ends (resumable).
+NO_WORKER_WAIT = 300.0
 #: Seconds a worker may take to answer its check (it starts its child process first).
 CHECK_TIMEOUT = 180.0
 
@@ -195,28 +197,35 @@ class DaskScheduler:
             raise ClusterError("the cluster was not checked before work was sent")
         source = iter(items)
         prefix = f"triage-{uuid.uuid4().hex[:16]}"
-        pending: dict[Any, Any] = {}  # future -> item key
+        pending: dict[Any, tuple[WorkItem, frozenset[str]]] = {}  # future -> item, workers it may use
         count = 0
         last_watch = time.monotonic()
+        alone_since: float | None = None  # when the last checked worker left
+
+        def submit(item: WorkItem) -> None:
+            nonlocal count
+            count += 1
+            workers = frozenset(self._allowed)
+            future = client.submit(
+                run_in_child,
+                task,
+                item.payload,
+                item.timeout,
+                key=f"{prefix}-{count}",
+                workers=sorted(workers),
+                allow_other_workers=False,
+                pure=False,
+            )
+            pending[future] = (item, workers)
+
         try:
             while True:
-                while len(pending) < self._limit():
+                while self._allowed and len(pending) < self._limit():
                     item = next(source, None)
                     if item is None:
                         break
-                    count += 1
-                    future = client.submit(
-                        run_in_child,
-                        task,
-                        item.payload,
-                        item.timeout,
-                        key=f"{prefix}-{count}",
-                        workers=sorted(self._allowed),
-                        allow_other_workers=False,
-                        pure=False,
-                    )
-                    pending[future] = item.key
-                if not pending:
+                    submit(item)
+                if not pending and self._allowed:
                     return
                 try:
                     with client.as_current():  # wait() asks for "the" client; this scan's, not a global
@@ -230,8 +239,22 @@ class DaskScheduler:
                 if not done or time.monotonic() - last_watch > WATCH_EVERY:
                     self._watch()
                     last_watch = time.monotonic()
+                    # Items pinned to workers that have all left would wait for ever: send them
+                    # again to the checked workers there are now (a new key; the old is cancelled).
+                    for future, (item, workers) in list(pending.items()):
+                        if self._allowed and not workers & set(self._allowed):
+                            future.cancel()
+                            del pending[future]
+                            submit(item)
+                    alone_since = None if self._allowed else (alone_since or time.monotonic())
+                    if alone_since is not None and time.monotonic() - alone_since > NO_WORKER_WAIT:
+                        self._audit("cluster lost", scheduler=self.address, reason="no checked worker")
+                        raise ClusterError(
+                            f"the Dask cluster at {self.address} has had no checked worker for"
+                            f" {NO_WORKER_WAIT:.0f} s; continue with 'triage scan --resume CASE_DIR --cluster ...'"
+                        )
                 for future in done:
-                    key = pending.pop(future)
+                    item, _ = pending.pop(future)
                     try:
                         value = future.result()
                     except KilledWorker as e:
@@ -243,7 +266,7 @@ class DaskScheduler:
                     except Exception as e:
                         value = WorkerFailure(" ".join(f"{type(e).__name__}: {e}".split())[:500])
                     future.release()
-                    yield key, value
+                    yield item.key, value
         finally:
             for future in pending:
                 future.cancel()
