@@ -183,6 +183,13 @@ class DaskScheduler:
             " 'triage scan --resume CASE_DIR --cluster ...' once it is back"
         )
 
+    def _no_worker(self) -> NoReturn:
+        self._audit("cluster lost", scheduler=self.address, reason="no checked worker")
+        raise ClusterError(
+            f"the Dask cluster at {self.address} has had no checked worker for {NO_WORKER_WAIT:.0f} s;"
+            " continue with 'triage scan --resume CASE_DIR --cluster ...'"
+        )
+
     # -- the work ----------------------------------------------------------------------------
     def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
         """``slots`` (the local ``--jobs``) is not used: the cluster's threads decide."""
@@ -248,11 +255,7 @@ class DaskScheduler:
                             submit(item)
                     alone_since = None if self._allowed else (alone_since or time.monotonic())
                     if alone_since is not None and time.monotonic() - alone_since > NO_WORKER_WAIT:
-                        self._audit("cluster lost", scheduler=self.address, reason="no checked worker")
-                        raise ClusterError(
-                            f"the Dask cluster at {self.address} has had no checked worker for"
-                            f" {NO_WORKER_WAIT:.0f} s; continue with 'triage scan --resume CASE_DIR --cluster ...'"
-                        )
+                        self._no_worker()
                 for future in done:
                     item, _ = pending.pop(future)
                     try:
