@@ -225,6 +225,7 @@ def test_a_worker_killed_mid_scan_loses_nothing(cluster, listed):
     scheduler = DaskScheduler(cluster.scheduler_address)
     try:
         scheduler.check([ev])
+        scheduler.record(store)
         pids = worker_pids(scheduler._client)
         victim = sorted(pids)[0]
         got = run_feed(
@@ -239,6 +240,9 @@ def test_a_worker_killed_mid_scan_loses_nothing(cluster, listed):
     expected = run_feed(store, ev, _Pool(), HASH_TASK)
     assert sorted(got) == sorted(expected) and got == expected
     assert not any(h.error for h in got.values())
+    events = [(e["action"], e["details"]["worker"]) for e in store.audit_events() if "worker" in e["details"]]
+    assert ("cluster worker left", victim) in events
+    assert set(pids) <= {w for a, w in events if a == "cluster worker joined"}
 
 
 @pytest.fixture

@@ -233,6 +233,7 @@ class DaskScheduler:
                         break
                     submit(item)
                 if not pending and self._allowed:
+                    self._watch()  # the audit log then has who left while the last items ran
                     return
                 try:
                     with client.as_current():  # wait() asks for "the" client; this scan's, not a global
