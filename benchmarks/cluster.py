@@ -86,7 +86,7 @@ def scan_once(evidence: Path, scheduler: object | None, out: Path) -> float:
 
     options = ScanOptions(jobs=2, formats=("json",), thumbnails="none")
     started = time.monotonic()
-    scan(
+    result = scan(
         [(str(evidence), "EV1")],
         [],
         out,
@@ -95,7 +95,62 @@ def scan_once(evidence: Path, scheduler: object | None, out: Path) -> float:
         command_line=["bench"],
         scheduler=scheduler,  # type: ignore[arg-type]
     )
-    return time.monotonic() - started
+    return time.monotonic() - started, result.files
+
+
+def hashing_seconds(case: Path) -> float:
+    """The hashing stage's wall time, from the case's recorded stage times."""
+    from datetime import datetime
+
+    from triage.case.store import CaseStore
+
+    store = CaseStore.open(case)
+    try:
+        stage = next(s for s in store.stages() if s["name"] == "hashing")
+    finally:
+        store.close()
+    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(stage["finished_at"]) - parse(stage["started_at"])).total_seconds()
+
+
+def round_trips(scheduler: object, items: int) -> float:
+    """Items per second through a scheduler when the work itself is nothing (``len`` of the
+    payload): what sending, running in a child and answering cost per item."""
+    from triage.scan.scheduler import WorkItem
+
+    started = time.monotonic()
+    got = sum(1 for _ in scheduler.run("builtins:len", (WorkItem(i, (i,), 30) for i in range(items)), 2))  # type: ignore[attr-defined]
+    assert got == items
+    return items / (time.monotonic() - started)
+
+
+#: Assumed, not measured here: the lab's shared storage as seen by all workers together (a
+#: 10 GbE NAS), the cores per worker machine, and Dask's overhead per task from its own
+#: documentation ("about 1 ms"), which bounds one scheduler at about 1,000 items/s.
+STORAGE_MB_S = 1000.0
+CORES = 8
+DASK_ITEMS_S = 1000.0
+
+
+def project(per_picture: float, per_small: float, absorb: float) -> list[tuple[int, float, float, str]]:
+    """SIMULATED throughput for ``machines`` of :data:`CORES` cores: each core hashes at the
+    measured per-file cost; a scan is capped by the storage (4 MB per picture, 3 KB per small
+    file), by the scheduler's items per second (a picture per item; 64 small files per batch) and
+    by the client's store (``absorb`` results/s)."""
+    rows = []
+    for machines in (1, 2, 10, 100):
+        cores = machines * CORES
+        caps = {
+            "workers": (cores / per_picture, cores / per_small),
+            "storage": (STORAGE_MB_S / 4.0, STORAGE_MB_S * 1000 / 3.0),
+            "scheduler": (DASK_ITEMS_S, DASK_ITEMS_S * 64),
+            "client store": (absorb, absorb),
+        }
+        pictures = min(c[0] for c in caps.values())
+        small = min(c[1] for c in caps.values())
+        limit = "/".join(sorted({min(caps, key=lambda k: caps[k][0]), min(caps, key=lambda k: caps[k][1])}))
+        rows.append((machines, pictures, small, limit))
+    return rows
 
 
 def absorb_rate(image: Path) -> tuple[int, float]:
@@ -139,14 +194,14 @@ def main() -> None:
     from triage.scan.pool import LocalScheduler
 
     args.dir.mkdir(parents=True, exist_ok=True)
-    evidence = {
-        f"{args.pictures} x 12-MP JPEG (folder)": build_pictures(args.dir, args.pictures),
-        f"{args.files:,} small files (ext4 image)": build_image(args.dir, args.files),
-    }
+    pictures = f"{args.pictures} x 12-MP JPEG (folder)"
+    small = f"{args.files:,} small files (ext4 image)"
+    evidence = {pictures: build_pictures(args.dir, args.pictures), small: build_image(args.dir, args.files)}
     load = os.getloadavg()
     print(f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} CPUs")
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     rows = []
+    per_file: dict[str, float] = {}
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
@@ -156,24 +211,47 @@ def main() -> None:
                 for side in ("pool", "dask") if r % 2 == 0 else ("dask", "pool"):
                     out = work / f"{side}-{len(rows)}-{r}"
                     if side == "pool":
-                        seconds = scan_once(path, LocalScheduler(), out)
+                        seconds, files = scan_once(path, LocalScheduler(), out)
                     else:
                         dask = DaskScheduler(cluster.scheduler_address)
                         try:
-                            seconds = scan_once(path, dask, out)
+                            seconds, files = scan_once(path, dask, out)
                         finally:
                             dask.close()
+                        # core-seconds per file while hashing (2 workers)
+                        per_file[label] = 2 * hashing_seconds(out) / max(1, files)
                     if r:
                         times[side].append(seconds)
             pool, dask_s = statistics.median(times["pool"]), statistics.median(times["dask"])
             rows.append((label, pool, dask_s, dask_s / pool))
+        dask = DaskScheduler(cluster.scheduler_address)
+        try:
+            dask.check([])
+            trips = {"dask": round_trips(dask, 2000)}
+        finally:
+            dask.close()
+        trips["pool"] = round_trips(LocalScheduler(), 2000)
     print()
     print(f"{'evidence':34} {'pool 2 procs':>13} {'Dask 2x1 thr':>13} {'ratio':>7}")
     for label, pool, dask_s, ratio in rows:
         print(f"{label:34} {pool:12.2f}s {dask_s:12.2f}s {ratio:6.2f}x")
-    n, seconds = absorb_rate(evidence[f"{args.files:,} small files (ext4 image)"])
+    n, seconds = absorb_rate(evidence[small])
+    absorb = n / seconds
     print()
-    print(f"case store absorb rate: {n:,} results in {seconds:.2f} s = {n / seconds:,.0f} results/s")
+    print(f"case store absorb rate: {n:,} results in {seconds:.2f} s = {absorb:,.0f} results/s (measured)")
+    print(f"items/s with no work: Dask {trips['dask']:,.0f}, pool {trips['pool']:,.0f} (measured, 2 workers)")
+    print(
+        f"core-seconds per file while hashing (Dask, measured): {pictures} {per_file[pictures]:.3f},"
+        f" {small} {per_file[small]:.4f}"
+    )
+    print()
+    print(
+        f"SIMULATED, {CORES} cores a machine, storage {STORAGE_MB_S:.0f} MB/s,"
+        f" Dask {DASK_ITEMS_S:.0f} items/s:"
+    )
+    print(f"{'machines':>8} {'12-MP pictures/s':>17} {'small files/s':>14}  limited by")
+    for machines, pics, files, limit in project(per_file[pictures], per_file[small], absorb):
+        print(f"{machines:>8} {pics:17,.0f} {files:14,.0f}  {limit}")
     load = os.getloadavg()
     print(f"load average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (medians of {args.rounds} rounds)")
     shutil.rmtree(work, ignore_errors=True)

@@ -39,6 +39,8 @@ from triage.scan.scheduler import WorkerFailure, WorkItem
 GUARD_TASK = "triage.scan.guard:probe"
 #: Futures in flight per worker thread: enough that no worker waits for the client's next item.
 PER_THREAD = 3
+#: Seconds between looks at whether a result has come.
+POLL = 0.002
 #: Seconds between looks at who is in the cluster (and whether its scheduler still answers).
 WATCH_EVERY = 2.0
 #: Seconds a scan waits with no checked worker in the cluster before it ends (resumable).
@@ -193,8 +195,8 @@ class DaskScheduler:
     # -- the work ----------------------------------------------------------------------------
     def run(self, task: str, items: Iterable[WorkItem], slots: int) -> Iterator[tuple[Any, Any]]:
         """``slots`` (the local ``--jobs``) is not used: the cluster's threads decide."""
-        from distributed import wait
-        from distributed.client import FutureCancelledError, FuturesCancelledError
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
         from triage.scan.child import run_in_child
@@ -208,6 +210,7 @@ class DaskScheduler:
         count = 0
         last_watch = time.monotonic()
         alone_since: float | None = None  # when the last checked worker left
+        finished = as_completed(loop=client.loop)
 
         def submit(item: WorkItem) -> None:
             nonlocal count
@@ -224,6 +227,7 @@ class DaskScheduler:
                 pure=False,
             )
             pending[future] = (item, workers)
+            finished.add(future)
 
         try:
             while True:
@@ -235,15 +239,14 @@ class DaskScheduler:
                 if not pending and self._allowed:
                     self._watch()  # the audit log then has who left while the last items ran
                     return
-                try:
-                    with client.as_current():  # wait() asks for "the" client; this scan's, not a global
-                        done = wait(list(pending), timeout=WATCH_EVERY, return_when="FIRST_COMPLETED").done
-                except TimeoutError:
-                    done = set()
-                except (FuturesCancelledError, FutureCancelledError, OSError) as e:
-                    self._lost(e)  # cancelled for "scheduler-connection-lost"
-                if client.status not in ("running", "connecting"):
-                    self._lost(None)
+                # as_completed fills its queue from the client's event loop as futures finish;
+                # looking at it costs nothing, where a wait() per result costs a round trip.
+                deadline = time.monotonic() + WATCH_EVERY
+                while not finished.has_ready() and time.monotonic() < deadline:
+                    if client.status not in ("running", "connecting"):
+                        self._lost(None)
+                    time.sleep(POLL)
+                done = finished.next_batch(block=False) if finished.has_ready() else []
                 if not done or time.monotonic() - last_watch > WATCH_EVERY:
                     self._watch()
                     last_watch = time.monotonic()
@@ -258,6 +261,8 @@ class DaskScheduler:
                     if alone_since is not None and time.monotonic() - alone_since > NO_WORKER_WAIT:
                         self._no_worker()
                 for future in done:
+                    if future not in pending:  # cancelled and sent again under another key
+                        continue
                     item, _ = pending.pop(future)
                     try:
                         value = future.result()
