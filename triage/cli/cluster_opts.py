@@ -31,8 +31,8 @@ def cluster_options(f: F) -> F:
                 default=None,
                 metavar="ADDRESS",
                 help="Run the hashing on a Dask cluster (tcp://HOST:8786 or tls://HOST:8786) instead of"
-                " this machine's processes; its workers read the evidence from the same path."
-                " Needs pip install 'triage[cluster]'.",
+                " this machine's processes (--jobs then has no effect); its workers read the evidence"
+                " from the same path. Needs pip install 'triage[cluster]'; see README.",
             ),
             click.option("--cluster-ca", type=_FILE, default=None, help="TLS: the cluster's CA certificate."),
             click.option("--cluster-cert", type=_FILE, default=None, help="TLS: this client's certificate."),
