@@ -28,12 +28,13 @@ distributed = pytest.importorskip("distributed", reason="needs Dask's distribute
 from triage.case.store import CaseStore  # noqa: E402
 from triage.evidence import open_evidence  # noqa: E402
 from triage.records import CaseInfo  # noqa: E402
+from triage.scan.child import run_in_child  # noqa: E402
 from triage.scan.dask_scheduler import DaskScheduler  # noqa: E402
 from triage.scan.feed import Feed  # noqa: E402
 from triage.scan.jobs import HashBatch, HashJob  # noqa: E402
 from triage.scan.options import ScanOptions  # noqa: E402
 from triage.scan.pool import run_pool  # noqa: E402
-from triage.scan.scheduler import HASH_TASK  # noqa: E402
+from triage.scan.scheduler import HASH_TASK, WorkerFailure  # noqa: E402
 from triage.scan.tasks import process  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,8 +199,38 @@ class _Pool:
         return run_pool(task, items, slots)
 
 
-def worker_pids(client) -> dict[str, int]:
-    return client.run(os.getpid)
+def worker_pids(address: str) -> dict[str, int]:
+    """Each worker's process id, by worker address."""
+    with distributed.Client(address) as client:
+        return client.run(os.getpid)
+
+
+def behave(payload):
+    """A task for the child process: the payload says what to do."""
+    kind, value = payload
+    if kind == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if kind == "hang":
+        time.sleep(60)
+    if kind == "raise":
+        raise ValueError("bad\ninput")
+    return value * 2, os.getpid()
+
+
+def test_the_worker_side_child_turns_crash_hang_and_exception_into_one_items_failure():
+    """What a Dask worker does with each item (triage.scan.child), without Dask."""
+    task = f"{__name__}:behave"
+    (value, pid), (_, again) = run_in_child(task, ("ok", 2), 30), run_in_child(task, ("ok", 3), 30)
+    assert value == 4 and again == pid  # one child, kept between items
+    assert run_in_child(task, ("raise", 0), 30) == WorkerFailure("ValueError: bad input")
+    assert run_in_child(task, ("crash", 0), 30) == WorkerFailure(
+        "worker crashed (SIGSEGV) while processing this item"
+    )
+    started = time.monotonic()
+    assert run_in_child(task, ("hang", 0), 1.0) == WorkerFailure("timed out after 1 s; worker stopped")
+    assert time.monotonic() - started < 10
+    value, pid_after = run_in_child(task, ("ok", 5), 30)
+    assert value == 10 and pid_after != pid  # a fresh child after the crash and the hang
 
 
 def test_a_decoder_crash_is_one_files_error_and_no_worker_dies(cluster, listed):
@@ -207,9 +238,9 @@ def test_a_decoder_crash_is_one_files_error_and_no_worker_dies(cluster, listed):
     scheduler = DaskScheduler(cluster.scheduler_address)
     try:
         scheduler.check([ev])
-        before = worker_pids(scheduler._client)
+        before = worker_pids(cluster.scheduler_address)
         got = run_feed(store, ev, scheduler, f"{__name__}:crash_on_boom")
-        assert worker_pids(scheduler._client) == before  # the child died, never the worker
+        assert worker_pids(cluster.scheduler_address) == before  # the child died, never the worker
     finally:
         scheduler.close()
     expected = run_feed(store, ev, _Pool(), HASH_TASK)
@@ -226,7 +257,7 @@ def test_a_worker_killed_mid_scan_loses_nothing(cluster, listed):
     try:
         scheduler.check([ev])
         scheduler.record(store)
-        pids = worker_pids(scheduler._client)
+        pids = worker_pids(cluster.scheduler_address)
         victim = sorted(pids)[0]
         got = run_feed(
             store,
