@@ -233,6 +233,33 @@ def test_the_worker_side_child_turns_crash_hang_and_exception_into_one_items_fai
     assert value == 10 and pid_after != pid  # a fresh child after the crash and the hang
 
 
+def test_the_check_names_what_differs(tmp_path):
+    """Probes of real evidence as two machines would see it, compared as before a scan."""
+    from triage.errors import ClusterError
+    from triage.records import SourceSpec
+    from triage.scan.guard import compare, probe
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for folder in (ours, theirs):
+        folder.mkdir()
+        (folder / "a.txt").write_text("a")
+    image = SourceSpec("raw", (str(DATA / "mbr_fat_ext2.dd"),))
+    here = probe([image, SourceSpec("folder", (str(ours),))])
+    names = ["EV1", "EV2"]
+    compare("tcp://w1:1", here, probe([image, SourceSpec("folder", (str(theirs),))]), names)  # the same
+    (theirs / "b.txt").write_text("b")
+    with pytest.raises(
+        ClusterError, match=r"^cluster worker tcp://w1:1 \(.+\) sees 2 names, not 1, at the top"
+    ):
+        compare("tcp://w1:1", here, probe([image, SourceSpec("folder", (str(theirs),))]), names)
+    missing = SourceSpec("raw", (str(tmp_path / "elsewhere.dd"),))
+    with pytest.raises(ClusterError, match="cannot open the evidence EV1"):
+        compare("tcp://w1:1", here, probe([missing, SourceSpec("folder", (str(ours),))]), names)
+    other = {**here, "libraries": {**here["libraries"], "pdqhash": "0.0.1"}}
+    with pytest.raises(ClusterError, match=r"has pdqhash 0\.0\.1, this machine .*: hashes could differ"):
+        compare("tcp://w1:1", here, other, names)
+
+
 def test_a_decoder_crash_is_one_files_error_and_no_worker_dies(cluster, listed):
     store, ev = listed
     scheduler = DaskScheduler(cluster.scheduler_address)

@@ -40,7 +40,8 @@ def _look(spec: SourceSpec) -> dict[str, Any]:
         if spec.kind == "folder":
             top = sorted(os.scandir(spec.paths[0]), key=lambda e: e.name)
             listing = "\n".join(f"{e.name}\t{e.stat(follow_symlinks=False).st_size}" for e in top)
-            return {"size": len(top), "head": hashlib.sha256(listing.encode("utf-8", "replace")).hexdigest()}
+            digest = hashlib.sha256(listing.encode("utf-8", "replace")).hexdigest()
+            return {"names": len(top), "head": digest}
         img = disk.open_image(spec)
         try:
             size = int(img.get_size())
@@ -78,7 +79,13 @@ def compare(worker: str, here: dict[str, Any], there: Any, names: Sequence[str])
     for name, mine, seen in zip(names, here["evidence"], there["evidence"], strict=True):
         if "error" in seen:
             raise ClusterError(f"{who} cannot open the evidence {name}: {seen['error']}")
-        if seen["size"] != mine["size"]:
-            raise ClusterError(f"{who} sees the evidence {name} with size {seen['size']}, not {mine['size']}")
+        if seen.get("size") != mine.get("size"):
+            raise ClusterError(
+                f"{who} sees the evidence {name} with size {seen.get('size')}, not {mine['size']}"
+            )
+        if seen.get("names") != mine.get("names"):
+            names = f"{seen.get('names')} names, not {mine['names']},"
+            raise ClusterError(f"{who} sees {names} at the top of the evidence folder {name}")
         if seen["head"] != mine["head"]:
-            raise ClusterError(f"{who} sees different content at the start of the evidence {name}")
+            what = "names at the top" if "names" in mine else "content at the start"
+            raise ClusterError(f"{who} sees different {what} of the evidence {name}")
