@@ -158,6 +158,7 @@ class DaskScheduler:
         now = set(threads)
         for worker in sorted(set(self._allowed) - now):
             del self._allowed[worker]
+            self._seen.discard(worker)  # checked again if it comes back at the same address
             self._audit("cluster worker left", worker=worker)
         new = sorted(now - self._seen)
         if not new:
