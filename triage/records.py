@@ -158,6 +158,9 @@ class DecodePolicy:
     upscale_below: int = 448
     #: Videos: one frame hashed every this many seconds (None: every frame); 0 or no PDQ: none.
     video_every_seconds: float | None = 1.0
+    #: Local-feature signature (ORB) of each picture, for derivative search (triage.hashing.features);
+    #: off in cases recorded before it.
+    derivatives: bool = False
 
     def as_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -214,6 +217,9 @@ class FileHashes:
     #: Flags found while reading, added to the entry's (``checksum-error``: bytes from an E01
     #: chunk whose checksum failed, so the digests are of a damaged copy).
     flags: tuple[str, ...] = ()
+    #: Local-feature signature (triage.hashing.features.Signature bytes) when
+    #: ``DecodePolicy.derivatives``; spilled to the case folder's side file, not the database.
+    features: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -326,7 +332,7 @@ class HashSetInfo:
 class Match:
     """A file matched a known hash. Perceptual matches always carry their distance."""
 
-    kind: Literal["exact", "perceptual"]
+    kind: Literal["exact", "perceptual", "derivative"]
     algorithm: str
     distance: int  # 0 for exact matches
     hashset: str  # HashSetInfo.path
@@ -340,6 +346,26 @@ class Match:
     #: ("original", "mirror", "rot90", ..., "cropped"); None for other matches.
     transform: str | None = None
     video: VideoMatchInfo | None = None  # for algorithm "vpdq": how the two videos overlap
+    derivative: DerivativeInfo | None = None  # for kind "derivative": why the file is one
+
+
+@dataclass(frozen=True)
+class DerivativeInfo:
+    """Why a file is a derivative of a known picture (triage.hashing.derivative): the number of
+    geometrically consistent keypoint pairs, the share of the known picture's area they cover,
+    the transform from the known picture to the file (scale; rotation in degrees,
+    counter-clockwise) and the matched region in each picture, ``(left, top, right, bottom)`` in
+    its own pixels. ``seed`` is the location of the evidence picture that matched the set and
+    was searched for (None when the set itself holds the signature: ``hashset build
+    --alert-images``)."""
+
+    inliers: int
+    coverage: float
+    scale: float
+    rotation: float
+    known_box: tuple[int, int, int, int]
+    file_box: tuple[int, int, int, int]
+    seed: str | None = None
 
 
 @dataclass(frozen=True)

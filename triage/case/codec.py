@@ -158,3 +158,8 @@ def variant_row(entry_id: int, h: FileHashes) -> tuple[object, ...]:
 def video_json(match: Match) -> str | None:
     """A vpdq match's VideoMatchInfo as JSON (ranges as [start, end] lists), else None."""
     return dumps(dataclasses.asdict(match.video)) if match.video is not None else None
+
+
+def derivative_json(match: Match) -> str | None:
+    """A derivative match's DerivativeInfo as JSON (boxes as lists), else None."""
+    return dumps(dataclasses.asdict(match.derivative)) if match.derivative is not None else None

@@ -27,8 +27,8 @@ WHERE id = ?13 AND state = 0
 """
 INSERT_MATCH = """
 INSERT INTO matches (entry, kind, algorithm, distance, hashset, file_hash, known_hash, known_entry_id,
-                     category, name, role, transform, video)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     category, name, role, transform, video, derivative)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 #: Picture variants and the other hashes of schema 3, set with the result (same transaction).
 UPDATE_VARIANTS = """

@@ -47,7 +47,7 @@ ORDER BY e.location, e.id
 _MATCHES_SQL = """
 SELECT e.location, e.evidence_id, e.path, e.size, e.deleted, e.md5, e.sha1, e.sha256,
        m.kind, m.algorithm, m.distance, m.hashset, m.known_entry_id, m.category, m.name,
-       m.file_hash, m.known_hash, e.id AS file_id, m.role, m.transform, m.video
+       m.file_hash, m.known_hash, e.id AS file_id, m.role, m.transform, m.video, m.derivative
 FROM matches AS m JOIN entries AS e ON e.id = m.entry
 WHERE m.entry IN (SELECT entry FROM matches WHERE role = 'alert')
 ORDER BY e.location, e.id, m.kind, m.algorithm, m.hashset, m.distance, m.known_hash,
@@ -198,6 +198,7 @@ class CaseReader:
             row["path"] = from_db(row["path"])
             row["deleted"] = bool(row["deleted"])
             row["video"] = loads(row["video"])
+            row["derivative"] = loads(row["derivative"])
             yield row
 
     def frames(self, entry_id: int) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 -- triage case store, schema version 4 (2: hash-set roles and index provenance; 3: picture variants,
--- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches; 4: frame thumbnails).
+-- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches; 4: frame thumbnails;
+-- 5: derivative matches, with their details).
 --
 -- One SQLite file per case (case.sqlite). The scan pipeline is its only writer and commits one
 -- transaction per batch, in rollback-journal mode (journal_mode=DELETE), so a killed scan leaves the
@@ -129,7 +130,7 @@ CREATE INDEX entries_state ON entries (state);
 CREATE TABLE matches (
     id             INTEGER PRIMARY KEY,
     entry          INTEGER NOT NULL REFERENCES entries (id),
-    kind           TEXT NOT NULL CHECK (kind IN ('exact', 'perceptual')),
+    kind           TEXT NOT NULL CHECK (kind IN ('exact', 'perceptual', 'derivative')),
     algorithm      TEXT NOT NULL,
     distance       INTEGER NOT NULL,
     hashset        TEXT NOT NULL REFERENCES hashsets (path),
@@ -140,7 +141,8 @@ CREATE TABLE matches (
     name           TEXT,
     role           TEXT NOT NULL DEFAULT 'alert' CHECK (role IN ('alert', 'ignore')),  -- the set's role
     transform      TEXT,                   -- which of the file's PDQ variants matched (original, mirror, ...)
-    video          TEXT                    -- JSON VideoMatchInfo of a vpdq match
+    video          TEXT,                   -- JSON VideoMatchInfo of a vpdq match
+    derivative     TEXT                    -- JSON DerivativeInfo of a derivative match
 );
 CREATE INDEX matches_entry ON matches (entry);
 

@@ -27,6 +27,7 @@ from typing import Any
 from triage.case import audit as auditlog
 from triage.case.codec import (
     ENTRY_COLUMNS,
+    derivative_json,
     dumps,
     entry_row,
     ref_from_json,
@@ -54,7 +55,7 @@ from triage.timeutil import now_utc
 CASE_DB = "case.sqlite"
 AUDIT_LOG = "audit.jsonl"
 SCHEMA_NAME = "triage-case"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 VERIFICATIONS = ("verified", "mismatch", "none stored", "not computed")
 
 
@@ -277,7 +278,8 @@ class CaseStore(CaseReader):
                 c.executemany(
                     INSERT_MATCH,
                     [(entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
-                      m.entry_id, m.category, m.name, m.role, m.transform, video_json(m)) for m in matches],
+                      m.entry_id, m.category, m.name, m.role, m.transform, video_json(m), derivative_json(m))
+                     for m in matches],
                 )  # fmt: skip
 
     def record_error(
