@@ -253,6 +253,26 @@ class CaseReader:
         )
         return [(r["id"], row_entry(r)) for r in rows]
 
+    def seeds(self) -> list[dict[str, Any]]:
+        """Pictures matched directly (exact or perceptual) by an alert set, one row each with its
+        first match (exact before perceptual): the seeds of derivative search. ``file_id``,
+        ``location``, ``sha256``, ``hashset``, ``entry_id``, ``category``, ``name``, ``algorithm``,
+        ``known_hash``."""
+        rows = self._conn.execute(
+            "SELECT e.id AS file_id, e.location, e.sha256, m.hashset, m.known_entry_id AS entry_id,"
+            " m.category, m.name, m.algorithm, m.known_hash FROM matches AS m JOIN entries AS e"
+            " ON e.id = m.entry WHERE m.role = 'alert' AND m.kind IN ('exact', 'perceptual')"
+            " AND e.media_kind = 'picture' ORDER BY e.id, m.kind, m.algorithm, m.hashset, m.id"
+        )
+        first: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            first.setdefault(r["file_id"], dict(r))
+        return list(first.values())
+
+    def matched_ids(self) -> set[int]:
+        """Ids of every entry with any match (alert or ignore)."""
+        return {r[0] for r in self._conn.execute("SELECT DISTINCT entry FROM matches")}
+
     def sha256_of(self, entry_id: int) -> str | None:
         """The SHA-256 recorded for an entry (to check that bytes read again are the same)."""
         row = self._conn.execute("SELECT sha256 FROM entries WHERE id = ?", (entry_id,)).fetchone()

@@ -282,6 +282,16 @@ class CaseStore(CaseReader):
                      for m in matches],
                 )  # fmt: skip
 
+    def add_matches(self, found: Iterable[tuple[int, Match]]) -> None:
+        """Matches found after hashing (derivative search), for entries already hashed."""
+        with self._tx() as c:
+            c.executemany(
+                INSERT_MATCH,
+                [(entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
+                  m.entry_id, m.category, m.name, m.role, m.transform, video_json(m), derivative_json(m))
+                 for entry_id, m in found],
+            )  # fmt: skip
+
     def record_error(
         self, entry_id: int | None, evidence_id: str | None, message: str, location: str | None = None
     ) -> None:

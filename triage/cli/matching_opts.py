@@ -18,7 +18,11 @@ _NAMES = (
     "whash_distance",
     "video_every",
     "video_share",
+    "derivatives",
 )
+#: On by default when its measured cost meets the target (docs/matching.md, benchmarks/derivatives.py).
+DERIVATIVES_DEFAULT = True
+DERIVATIVES_WHY = ""
 _DEFAULT = ",".join(DecodePolicy.algorithms)
 
 
@@ -63,6 +67,15 @@ def matching_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Hash one video frame every SECONDS (vPDQ); 0: do not hash video frames.",
         ),
         click.option(
+            "--derivatives/--no-derivatives",
+            default=DERIVATIVES_DEFAULT,
+            show_default=True,
+            help="Also search pictures for derivatives (crops, small turns, screenshots, collages) of "
+            "the pictures matched directly and of pictures in sets built with --alert-images: "
+            "local features with geometric verification (docs/matching.md). "
+            + DERIVATIVES_WHY,
+        ),
+        click.option(
             "--video-share",
             type=click.FloatRange(0, 1),
             default=MatchPolicy.video_min_share,
@@ -87,7 +100,9 @@ def resolve_matching(kwargs: dict[str, Any], pdq: tuple[int, int, int]) -> tuple
             f"--perceptual: unknown hash {', '.join(unknown) or '(none given)'};"
             f" choose from {', '.join(PERCEPTUAL_ALGORITHMS)}"
         )
-    decode = DecodePolicy(algorithms=algorithms, video_every_seconds=values["video_every"])
+    decode = DecodePolicy(
+        algorithms=algorithms, video_every_seconds=values["video_every"], derivatives=values["derivatives"]
+    )
     match = MatchPolicy(
         pdq_max_distance=pdq[0],
         pdq_min_quality=pdq[1],

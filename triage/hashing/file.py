@@ -27,6 +27,7 @@ from triage.hashing.decode import (
     one_line,
     quiet_pillow,
 )
+from triage.hashing.features import signature
 from triage.hashing.perceptual import to_rgb
 from triage.hashing.variants import picture_hashes
 from triage.media.sniff import SNIFF_BYTES, sniff
@@ -67,6 +68,9 @@ def _hashes_of(data: bytes, policy: DecodePolicy) -> dict[str, object]:
     try:
         rgb = to_rgb(image)
         fields = picture_hashes(rgb, policy, scale)
+        if policy.derivatives:  # from the pixels already decoded: no second decode (docs/matching.md)
+            found = signature(rgb, scale)
+            fields["features"] = found.to_bytes() if found is not None else None
     except PictureDecodeError:
         raise
     except (ValueError, OSError) as e:  # odd pixel data that decoded but cannot be converted

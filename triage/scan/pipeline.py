@@ -28,6 +28,7 @@ from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
 from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
+from triage.scan.derivatives import FeatureSpill, find_derivatives
 from triage.scan.children import carve_items, record_carved, record_children
 from triage.scan.feed import Feed
 from triage.scan.integrity import record_medium, verify_after
@@ -109,6 +110,12 @@ class _Run:
     media: Sequence[Evidence]  # evidence whose whole-image hash is still to be computed
     scheduler: Scheduler
 
+    def commit(self, results: Results) -> None:
+        """Store a batch of results; their feature signatures go to the side file first."""
+        if self.options.decode_policy.derivatives:
+            FeatureSpill(self.store.case_dir).add(results)
+        self.store.record_results(results)
+
     def tick(self, stage: str | None = None) -> None:
         if stage is not None:
             self.progress.stage = stage
@@ -141,6 +148,8 @@ def run_remaining(
     try:
         run.scheduler.record(store)  # who computes the results (a cluster's workers), for the report
         _hash_and_match(run)
+        if options.decode_policy.derivatives:
+            _derivatives(run)
         _after_hashing(run)
         _note_checksum_damage(store)
         finished = now_utc()
@@ -268,7 +277,7 @@ def _hash_and_match(run: _Run) -> None:
     try:
         _collect(run, to_read, carving, results)
     finally:
-        store.record_results(results)  # what finished is kept, Ctrl-C or not
+        run.commit(results)  # what finished is kept, Ctrl-C or not
     store.stage(name, started, now_utc())
     run.tick("reporting")
 
@@ -304,7 +313,7 @@ def _collect(
             _take(run, entry_id, size, hashes, results)
         now = time.monotonic()
         if len(results) >= options.batch or now - last_commit > 2.0:
-            store.record_results(results)
+            run.commit(results)
             results.clear()
             last_commit = now
         run.tick()
@@ -325,6 +334,18 @@ def _take(run: _Run, entry_id: int, size: int, value: FileHashes, results: Resul
     run.progress.bytes_done += size
     run.progress.matches += len(matches)
     run.progress.errors += value.error is not None
+
+
+def _derivatives(run: _Run) -> None:
+    """Derivative search: every picture against the seeds (pictures matched directly)."""
+    store = run.store
+    name, started = stage_name(store, "derivatives"), now_utc()
+    run.tick("derivatives")
+    seeds = store.seeds()
+    found = find_derivatives(store.case_dir, seeds, store.matched_ids(), store.sha256_of) if seeds else []
+    store.add_matches(found)
+    run.progress.matches += len(found)
+    store.stage(name, started, now_utc())
 
 
 def _after_hashing(run: _Run) -> None:
