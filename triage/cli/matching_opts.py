@@ -72,8 +72,7 @@ def matching_options(command: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Also search pictures for derivatives (crops, small turns, screenshots, collages) of "
             "the pictures matched directly and of pictures in sets built with --alert-images: "
-            "local features with geometric verification (docs/matching.md). "
-            + DERIVATIVES_WHY,
+            "local features with geometric verification (docs/matching.md). " + DERIVATIVES_WHY,
         ),
         click.option(
             "--video-share",

@@ -18,6 +18,7 @@ from typing import Any
 
 from triage.case.codec import safe_value
 from triage.case.store import CaseStore
+from triage.reports.derivative_text import evidence_line
 from triage.reports.json_report import match_rows
 
 CONTEXT: dict[str, str] = {
@@ -205,8 +206,9 @@ def _match_annotations(
     """One annotation per match row, saying which algorithm, distance and set entry matched."""
     out = []
     for n, m in enumerate(match_rows(store), start=1):
+        why = evidence_line(m["derivative"]) if m.get("derivative") else f"distance {m['distance']}"
         statement = (
-            f"{m['kind']} match on {m['algorithm']} (distance {m['distance']}) with hash set"
+            f"{m['kind']} match on {m['algorithm']} ({why}) with hash set"
             f" {m['hashset']} ({m['role']}) entry {m['entry_id']}, category {m['category']}"
         )
         out.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -40,6 +41,8 @@ def cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, list | tuple):
         value = " ".join(str(v) for v in value)
+    if isinstance(value, dict):  # a match's video or derivative details
+        value = json.dumps(value, sort_keys=True, ensure_ascii=False)
     if isinstance(value, int | float):
         return str(value)
     text = str(value)

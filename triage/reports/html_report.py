@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from triage.case.store import CaseStore
 from triage.reports import overview
+from triage.reports.derivative_text import MEANING, evidence_line
 from triage.reports.json_report import build_report
 
 TEMPLATE = "report.html.j2"
@@ -39,7 +40,7 @@ SCRIPT = "report.js"
 #: Bits in each perceptual hash, for "distance 12 of 256 bits".
 HASH_BITS: dict[str, int] = {"pdq": 256, "phash": 64}
 HASH_NAMES: dict[str, str] = {
-    "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "pdq": "PDQ", "phash": "pHash",
+    "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "pdq": "PDQ", "phash": "pHash", "orb": "ORB",
 }  # fmt: skip
 UNKNOWN = "—"
 
@@ -79,6 +80,9 @@ def match_description(m: dict[str, Any], threshold: int | None = None) -> str:
     name = HASH_NAMES.get(m["algorithm"], m["algorithm"])
     if m["kind"] == "exact":
         return f"exact · {name}"
+    if m["kind"] == "derivative":
+        d = m.get("derivative") or {}
+        return f"derivative · {name} · {d.get('inliers')} matching keypoints, {round(100 * d.get('coverage', 0))}% covered"
     bits = HASH_BITS.get(m["algorithm"])
     of_bits = f" of {bits} bits" if bits else ""
     limit = f"; threshold {threshold}" if threshold is not None else ""
@@ -205,8 +209,39 @@ def environment() -> Environment:
     env.filters["visible"] = visible
     env.filters["wrap"] = wrap
     env.filters["tojson_text"] = lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False)
-    env.globals.update(describe=check_description, hash_names=HASH_NAMES, hash_bits=HASH_BITS)
+    env.globals.update(
+        describe=check_description,
+        hash_names=HASH_NAMES,
+        hash_bits=HASH_BITS,
+        derivative_line=evidence_line,
+        derivative_meaning=MEANING,
+    )
     return env
+
+
+def derivative_outlines(
+    report: dict[str, Any], thumbs: dict[str, dict[str, Any]]
+) -> dict[str, list[tuple[float, float, float, float]]]:
+    """Per matched picture with a thumbnail, the regions its derivative matches found, as
+    ``(x, y, width, height)`` in thumbnail pixels (outlined on the thumbnail)."""
+    files = {f["location"]: f for f in report["files"]}
+    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    for m in report["matches"]:
+        d, t, f = m.get("derivative"), thumbs.get(m["location"]), files.get(m["location"])
+        if not d or not t or not f or not f.get("width"):
+            continue
+        shown = f["height"] if (f.get("orientation") or 0) >= 5 else f["width"]
+        k = t["width"] / shown
+        left, top, right, bottom = d["file_box"]
+        out.setdefault(m["location"], []).append(
+            (
+                round(left * k, 1),
+                round(top * k, 1),
+                round((right - left) * k, 1),
+                round((bottom - top) * k, 1),
+            )
+        )
+    return out
 
 
 def render_model(
@@ -240,6 +275,8 @@ def render_model(
             settings=overview.settings_tables(report["settings"]),
             matched_files=[f for f in report["files"] if f["location"] in matched],
             thumbs=thumbnail_uris(thumbnails or {}),
+            outlines=derivative_outlines(report, thumbnails or {}),
+            derivatives=any(m["kind"] == "derivative" for m in report["matches"]),
             frame_thumbs=frame_thumbnail_uris(frame_thumbnails or {}),
             policy=(report["settings"].get("thumbnails") or {}).get("policy", "none"),
         )

@@ -40,7 +40,7 @@ FILE_FIELDS: tuple[str, ...] = (
 MATCH_FIELDS: tuple[str, ...] = (
     "location", "evidence_id", "path", "size", "deleted", "md5", "sha1", "sha256", "kind", "algorithm",
     "distance", "hashset", "entry_id", "category", "name", "file_hash", "known_hash", "role",
-    "category_scheme", "category_normalised", "transform", "video",
+    "category_scheme", "category_normalised", "transform", "video", "derivative",
 )  # fmt: skip
 CONFLICT_FIELDS: tuple[str, ...] = ("location", "evidence_id", "path", "alert_hashsets", "ignore_hashsets")
 ERROR_FIELDS: tuple[str, ...] = ("location", "evidence_id", "message")

@@ -27,6 +27,7 @@ CHECK_FIELDS: tuple[str, ...] = (
     "known_hash",
     "transform",
     "video",
+    "derivative",
 )
 #: Shown for a category of a set that does not say which scheme its categories follow.
 NO_SCHEME = "the set does not say which scheme its categories follow (docs/hashsets.md: scheme=)"

@@ -17,6 +17,7 @@ from typing import Any
 
 from triage.case.codec import safe_value
 from triage.case.store import CaseStore
+from triage.reports.derivative_text import evidence_line
 from triage.reports.json_report import match_rows
 
 DATA_MODEL = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml/$metadata#Media"
@@ -41,8 +42,9 @@ def _media(n: int, f: dict[str, Any], matches: list[dict[str, Any]]) -> dict[str
         {"FileName": name, "FilePath": f["path"], "Location": f["location"], "Unallocated": f["deleted"]}
     ]
     comments = [
-        f"{m['kind']} match {m['algorithm']} distance {m['distance']}: {m['hashset']}"
-        f" entry {m['entry_id']} category {m['category']}"
+        f"{m['kind']} match {m['algorithm']} "
+        + (evidence_line(m["derivative"]) if m.get("derivative") else f"distance {m['distance']}")
+        + f": {m['hashset']} entry {m['entry_id']} category {m['category']}"
         for m in matches
     ]
     record["Comments"] = "; ".join(comments) if comments else None

@@ -69,7 +69,9 @@ class SeedIndex:
     def __init__(self, seeds: Sequence[tuple[Any, Signature]], policy: DerivativePolicy) -> None:
         self.seeds = list(seeds)
         self.policy = policy
-        self.owner = np.concatenate([np.full(len(s), k) for k, (_, s) in enumerate(self.seeds)]) if seeds else None
+        self.owner = (
+            np.concatenate([np.full(len(s), k) for k, (_, s) in enumerate(self.seeds)]) if seeds else None
+        )
         self.all = np.concatenate([s.descriptors for _, s in self.seeds]) if seeds else None
 
     def candidates(self, file: Signature) -> list[int]:
@@ -77,7 +79,11 @@ class SeedIndex:
         if self.all is None or self.owner is None:
             return []
         if len(self.seeds) <= 8:  # a handful: check each (the shortlist would cost as much)
-            return [k for k, (_, s) in enumerate(self.seeds) if len(pairs(s, file, self.policy)) >= self.policy.min_inliers]
+            return [
+                k
+                for k, (_, s) in enumerate(self.seeds)
+                if len(pairs(s, file, self.policy)) >= self.policy.min_inliers
+            ]
         import cv2
 
         found = cv2.BFMatcher(cv2.NORM_HAMMING).match(file.descriptors, self.all)

@@ -28,8 +28,8 @@ from triage.hashsets import MatchIndex, open_match_index
 from triage.locator import valid_evidence_id
 from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
-from triage.scan.derivatives import FeatureSpill, find_derivatives
 from triage.scan.children import carve_items, record_carved, record_children
+from triage.scan.derivatives import FeatureSpill, find_derivatives
 from triage.scan.feed import Feed
 from triage.scan.integrity import record_medium, verify_after
 from triage.scan.options import Progress, ProgressFn, ScanOptions, ScanResult
