@@ -157,4 +157,4 @@ def _homography_agrees(
 
 def _box(points: np.ndarray, sig: Signature) -> tuple[int, int, int, int]:
     (x0, y0), (x1, y1) = points.min(axis=0) * sig.scale, points.max(axis=0) * sig.scale
-    return (int(x0), int(y0), int(math.ceil(x1)), int(math.ceil(y1)))
+    return (int(x0), int(y0), math.ceil(x1), math.ceil(y1))

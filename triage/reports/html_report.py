@@ -82,7 +82,8 @@ def match_description(m: dict[str, Any], threshold: int | None = None) -> str:
         return f"exact · {name}"
     if m["kind"] == "derivative":
         d = m.get("derivative") or {}
-        return f"derivative · {name} · {d.get('inliers')} matching keypoints, {round(100 * d.get('coverage', 0))}% covered"
+        covered = round(100 * d.get("coverage", 0))
+        return f"derivative · {name} · {d.get('inliers')} matching keypoints, {covered}% covered"
     bits = HASH_BITS.get(m["algorithm"])
     of_bits = f" of {bits} bits" if bits else ""
     limit = f"; threshold {threshold}" if threshold is not None else ""
@@ -225,7 +226,7 @@ def derivative_outlines(
     """Per matched picture with a thumbnail, the regions its derivative matches found, as
     ``(x, y, width, height)`` in thumbnail pixels (outlined on the thumbnail)."""
     files = {f["location"]: f for f in report["files"]}
-    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    out: dict[str, list[Box]] = {}
     for m in report["matches"]:
         d, t, f = m.get("derivative"), thumbs.get(m["location"]), files.get(m["location"])
         if not d or not t or not f or not f.get("width"):
