@@ -220,6 +220,9 @@ def environment() -> Environment:
     return env
 
 
+Box = tuple[float, float, float, float]
+
+
 def derivative_outlines(
     report: dict[str, Any], thumbs: dict[str, dict[str, Any]]
 ) -> dict[str, list[tuple[float, float, float, float]]]:
