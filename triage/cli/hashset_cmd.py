@@ -33,12 +33,34 @@ def hashset_group() -> None:
     help="The scheme the sets' categories follow when a set does not say so itself: vics, caid or"
     " one word naming your lab's own (reports then show vics/caid categories by name).",
 )
+@click.option(
+    "--alert-images",
+    "alert_images",
+    multiple=True,
+    metavar="DIR",
+    help="A folder of your own reference pictures: each becomes an entry (id: the file name without"
+    " its extension) with its MD5, SHA-1, SHA-256, PDQ and local-feature signature, so scans find"
+    " exact, PDQ and derivative copies (crops, turns, screenshots, collages). No pixels are stored.",
+)
+@click.option(
+    "--ignore-images",
+    "ignore_images",
+    multiple=True,
+    metavar="DIR",
+    help="A folder of known-good pictures (exact and PDQ hashes; no derivative search).",
+)
+@click.option(
+    "--category", metavar="C", help="The category of the pictures of --alert-images/--ignore-images."
+)
 def build_cmd(
     sources: tuple[str, ...],
     out: Path,
     alerts: tuple[str, ...],
     ignores: tuple[str, ...],
     category_scheme: str | None,
+    alert_images: tuple[str, ...],
+    ignore_images: tuple[str, ...],
+    category: str | None,
 ) -> None:
     """Compile SOURCE sets (alert sets) and --alert/--ignore sets into one index file.
 
@@ -48,15 +70,23 @@ def build_cmd(
     \b
     Example:
       triage hashset build vics.json pdq-list.txt --ignore RDS_minimal.db -o sets.idx
+      triage hashset build --alert-images reference-pictures/ --category 1 -o refs.idx
     """
     specs = [(s, "alert") for s in (*sources, *alerts)] + [(s, "ignore") for s in ignores]
-    if not specs:
-        raise UsageError("no hash sets given (SOURCE, --alert SET or --ignore SET)")
+    pictures = [(d, "alert", category) for d in alert_images] + [
+        (d, "ignore", category) for d in ignore_images
+    ]
+    if not specs and not pictures:
+        raise UsageError("no hash sets given (SOURCE, --alert SET, --ignore SET, --alert-images DIR)")
     if out.exists():
         raise UsageError(f"{out} already exists; choose a new index file name")
-    toc = build_index(specs, out, category_scheme=category_scheme)
-    total = sum(toc["counts"].values())
-    click.echo(f"{out}: {total:,} hashes from {len(toc['sources'])} sets")
+    toc = build_index(specs, out, category_scheme=category_scheme, pictures=pictures)
+    total = sum(n for alg, n in toc["counts"].items() if alg != "orb")
+    signatures = toc["counts"].get("orb", 0)
+    extra = f" and {signatures:,} picture signatures" if signatures else ""
+    click.echo(f"{out}: {total:,} hashes{extra} from {len(toc['sources'])} sets")
+    for folder, name, why in toc.get("unusable", []):
+        click.echo(f"  not fully usable: {folder}/{name}: {why}")
 
 
 @hashset_group.command("info")

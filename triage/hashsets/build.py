@@ -25,6 +25,7 @@ from triage.hashsets.base import ALGORITHM_ORDER, HEX_DIGITS
 from triage.hashsets.categories import scheme_name
 from triage.hashsets.indexfile import FORMAT_VERSION, IndexWriter
 from triage.hashsets.loader import HashSetStream, check_role
+from triage.hashsets.pictures import PictureFolderStream
 from triage.records import EXACT_ALGORITHMS, HashSetInfo
 from triage.timeutil import now_utc
 
@@ -65,14 +66,20 @@ def build_index(
     out: str | os.PathLike[str],
     *,
     category_scheme: str | None = None,
+    pictures: Sequence[tuple[str | os.PathLike[str], str, str | None]] = (),
 ) -> dict[str, Any]:
     """Compile ``sources`` (pairs of set path and role, ``alert`` or ``ignore``) into the index
     file ``out``; returns its table of contents (what ``triage hashset info`` prints).
 
+    ``pictures``: folders of reference pictures as ``(folder, role, category)``
+    (:mod:`triage.hashsets.pictures`); the alert ones' signatures are kept for derivative search,
+    and every picture that gave no usable signature or PDQ is listed in the result's
+    ``unusable`` as ``[set path, picture, reason]``.
+
     Raises HashSetError naming the set and line for a malformed set, and for a set given twice.
     The index file appears only when complete.
     """
-    if not sources:
+    if not sources and not pictures:
         raise HashSetError("no hash sets to build an index from")
     scheme = scheme_name(category_scheme) if category_scheme is not None else None
     if category_scheme is not None and scheme is None:
@@ -80,7 +87,7 @@ def build_index(
             f"a category scheme is one word (vics, caid or the lab's own), not {category_scheme!r}"
         )
     seen: set[str] = set()
-    for path, role in sources:
+    for path, role in [*sources, *((p, r) for p, r, _ in pictures)]:
         check_role(role)
         absolute = os.path.abspath(os.fspath(path))
         if absolute in seen:
@@ -89,8 +96,13 @@ def build_index(
     packers = {name: _Packer(name) for name in ALGORITHM_ORDER}
     rows: dict[tuple[Any, ...], int] = {}
     infos: list[HashSetInfo] = []
-    for number, (path, role) in enumerate(sources):
-        stream = HashSetStream(path)
+    streams: list[tuple[HashSetStream | PictureFolderStream, str]] = [
+        (HashSetStream(p), r) for p, r in sources
+    ]
+    streams += [(PictureFolderStream(p, category), r) for p, r, category in pictures]
+    signatures: list[tuple[int, bytes, bytes]] = []  # metadata row, SHA-256, signature
+    unusable: list[list[str]] = []
+    for number, (stream, role) in enumerate(streams):
         for known in stream.hashes():
             key = (number, known.entry_id, known.category, known.name, known.labels)
             row = rows.get(key)
@@ -101,6 +113,13 @@ def build_index(
             packer.meta.append(row)
             if len(packer.hexes) >= CHUNK:
                 packer.flush()
+        if isinstance(stream, PictureFolderStream):
+            path = str(stream.absolute)
+            unusable += [[path, name, why] for name, why in stream.unusable]
+            for known, data in stream.signatures if role == "alert" else ():
+                key = (number, known.entry_id, known.category, known.name, known.labels)
+                row = rows.setdefault(key, len(rows))
+                signatures.append((row, bytes.fromhex(known.value), data))
         info = stream.info()  # a scheme the set declares itself wins over category_scheme
         infos.append(replace(info, role=role, category_scheme=info.category_scheme or scheme))
     built_at = now_utc()
@@ -114,6 +133,9 @@ def build_index(
                 writer.add(f"{name}.meta", meta)
                 counts[name] = len(hashes)
             del hashes, meta
+        if signatures:
+            _add_signatures(writer, signatures)
+            counts["orb"] = len(signatures)
         blob = [json.dumps(list(key), ensure_ascii=False).encode("utf-8") for key in rows]
         del rows
         offsets = np.zeros(len(blob) + 1, dtype=np.uint64)
@@ -124,6 +146,7 @@ def build_index(
             "format_version": FORMAT_VERSION,
             "built_at": built_at,
             "counts": counts,
+            "unusable": unusable,
             "sources": [
                 {**asdict(i), "counts": [list(c) for c in i.counts], "built_at": built_at} for i in infos
             ],
@@ -133,3 +156,14 @@ def build_index(
         writer.abort()
         raise
     return toc
+
+
+def _add_signatures(writer: IndexWriter, signatures: list[tuple[int, bytes, bytes]]) -> None:
+    """The reference pictures' signatures: their metadata rows, SHA-256s, and the signature
+    bytes joined, with offsets (``orb.offsets[i]:orb.offsets[i + 1]`` is picture i's)."""
+    writer.add("orb.meta", np.array([row for row, _, _ in signatures], dtype=np.uint32))
+    writer.add("orb.sha256", np.frombuffer(b"".join(d for _, d, _ in signatures), np.uint8).reshape(-1, 32))
+    offsets = np.zeros(len(signatures) + 1, dtype=np.uint64)
+    np.cumsum([len(b) for _, _, b in signatures], out=offsets[1:])
+    writer.add("orb.offsets", offsets)
+    writer.add("orb.data", np.frombuffer(b"".join(b for _, _, b in signatures), dtype=np.uint8))

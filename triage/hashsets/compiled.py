@@ -139,3 +139,21 @@ class CompiledIndex:
         start, end = int(self._offsets[meta]), int(self._offsets[meta + 1])
         number, entry_id, category, name, _labels = json.loads(bytes(self._rows[start:end]))
         return int(number), entry_id, category, name
+
+    def signatures(self) -> list[tuple[int, Any, Any, Any, str, bytes]]:
+        """The reference pictures' local-feature signatures (``hashset build --alert-images``):
+        ``(set number, entry id, category, name, SHA-256, signature bytes)``."""
+        meta = self._arrays.get("orb.meta")
+        if meta is None:
+            return []
+        offsets, data, sums = (
+            self._arrays["orb.offsets"],
+            self._arrays["orb.data"],
+            self._arrays["orb.sha256"],
+        )
+        found = []
+        for i in range(len(meta)):
+            number, entry_id, category, name = self.entry("orb", i)
+            signature = bytes(data[int(offsets[i]) : int(offsets[i + 1])])
+            found.append((number, entry_id, category, name, bytes(sums[i]).hex(), signature))
+        return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from triage.errors import HashSetError
 from triage.hashing.video_match import frames_by_video
@@ -214,6 +214,23 @@ class MatchIndex:
     def infos(self) -> tuple[HashSetInfo, ...]:
         """What the case records about each set (path, SHA-256, format, role, counts, build time)."""
         return tuple(info for part in self._parts for info in part.infos)
+
+    def reference_seeds(self) -> list[tuple[dict[str, Any], bytes]]:
+        """The signatures of reference pictures in alert sets (``hashset build --alert-images``),
+        each with what a derivative match of it names (as :meth:`CaseReader.seeds` rows, with
+        no location: the picture is the lab's, not the evidence's)."""
+        found = []
+        for part in self._parts:
+            if not isinstance(part, _CompiledPart):
+                continue
+            for number, entry_id, category, name, sha256, data in part.index.signatures():
+                info = part.infos[number]
+                if info.role != "alert":
+                    continue
+                seed = {"file_id": None, "location": None, "sha256": sha256, "hashset": info.path,
+                        "entry_id": entry_id, "category": category, "name": name, "known_hash": sha256}  # fmt: skip
+                found.append((seed, data))
+        return found
 
     def match(self, hashes: FileHashes, policy: MatchPolicy) -> list[Match]:
         """Every match of one file, sorted by kind, algorithm, distance, set, known hash, entry.

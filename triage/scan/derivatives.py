@@ -99,14 +99,18 @@ def find_derivatives(
     seeds: Sequence[dict[str, Any]],
     skip: set[int],
     sha256_of: Any,
+    references: Sequence[tuple[dict[str, Any], bytes]] = (),
     policy: DerivativePolicy = DEFAULT_DERIVATIVE_POLICY,
 ) -> list[tuple[int, Match]]:
     """``(entry id, match)`` for every picture in the side file that is a derivative of a seed.
-    ``seeds`` are :meth:`~triage.case.reading.CaseReader.seeds` rows; ``skip`` the entries not to
-    search (any that matched by itself); ``sha256_of(entry id)`` gives a file's SHA-256."""
+    ``seeds`` are :meth:`~triage.case.reading.CaseReader.seeds` rows; ``references`` the
+    signatures of the sets' reference pictures (:meth:`~triage.hashsets.MatchIndex.reference_seeds`);
+    ``skip`` the entries not to search (any that matched by itself); ``sha256_of(entry id)``
+    gives a file's SHA-256."""
     by_id = {s["file_id"]: s for s in seeds}
     path = case_dir / SIDE_FILE
     loaded = [(by_id[i], sig) for i, sig in read_signatures(path) if i in by_id]
+    loaded += [(seed, Signature.from_bytes(data)) for seed, data in references]
     if not loaded:
         return []
     index = SeedIndex(loaded, policy)

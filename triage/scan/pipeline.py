@@ -341,8 +341,10 @@ def _derivatives(run: _Run) -> None:
     store = run.store
     name, started = stage_name(store, "derivatives"), now_utc()
     run.tick("derivatives")
-    seeds = store.seeds()
-    found = find_derivatives(store.case_dir, seeds, store.matched_ids(), store.sha256_of) if seeds else []
+    seeds, references = store.seeds(), run.index.reference_seeds()
+    found = []
+    if seeds or references:
+        found = find_derivatives(store.case_dir, seeds, store.matched_ids(), store.sha256_of, references)
     store.add_matches(found)
     run.progress.matches += len(found)
     store.stage(name, started, now_utc())
