@@ -121,14 +121,15 @@ def cost(corpus: Path, files: int, jobs: int) -> None:
         for n, r in enumerate(known + others):
             shutil.copy(corpus / r["path"], folder / f"{n:05d}.jpg")
         sums = [hashlib.md5((corpus / r["path"]).read_bytes()).hexdigest() for r in known]
-        (Path(tmp) / "known.csv").write_text("md5,id\n" + "".join(f"{s},K{i}\n" for i, s in enumerate(sums)))
+        known_csv = Path(tmp) / "known.csv"
+        known_csv.write_text("md5,id\n" + "".join(f"{s},K{i}\n" for i, s in enumerate(sums)))
         times: dict[str, list[float]] = {"--derivatives": [], "--no-derivatives": []}
         found: dict[str, str] = {}
         for n, flag in enumerate(["--no-derivatives", "--derivatives"] * 2):
             out = Path(tmp) / f"case{n}"
             started = time.monotonic()
             done = subprocess.run(
-                [sys.executable, "-m", "triage", "scan", str(folder), "--hashset", str(Path(tmp) / "known.csv"),
+                [sys.executable, "-m", "triage", "scan", str(folder), "--hashset", str(known_csv),
                  "--out", str(out), "--case-number", "BENCH", "--examiner", "bench", "--jobs", str(jobs),
                  "--quiet", "--thumbnails", "none", flag],
                 capture_output=True, text=True, check=False,
@@ -138,10 +139,12 @@ def cost(corpus: Path, files: int, jobs: int) -> None:
         load = os.getloadavg()
         with_, without = min(times["--derivatives"]), min(times["--no-derivatives"])
         print(
-            f"\ncost: {len(known) + len(others)} pictures, {len(known)} seeds, --jobs {jobs}, load {load[0]:.1f}"
+            f"\ncost: {len(known) + len(others)} pictures, {len(known)} seeds, --jobs {jobs},"
+            f" load {load[0]:.1f}"
         )
         print(
-            f"  without: {without:.1f} s, with: {with_:.1f} s (best of 2 each, interleaved); ratio {with_ / without:.2f}"
+            f"  without: {without:.1f} s, with: {with_:.1f} s (best of 2 each, interleaved);"
+            f" ratio {with_ / without:.2f}"
         )
         for flag, line in found.items():
             print(f"  {flag}: {line}")
@@ -165,8 +168,9 @@ def scale(corpus: Path, n_seeds: int, jobs: int) -> None:
             verify(seeds[k][1], sig)
     per = (time.monotonic() - started) / len(probe)
     memory = index.all.nbytes + index.owner.nbytes if index.all is not None and index.owner is not None else 0
+    hours = 100_000 * per / 3600
     print(f"\nscale: {n_seeds} seeds, index {memory / 1e6:.1f} MB; {1000 * per:.1f} ms a picture on one core"
-          f" -> 100,000 pictures {100_000 * per / 3600:.1f} h on one core (load {os.getloadavg()[0]:.1f})")  # fmt: skip
+          f" -> 100,000 pictures {hours:.1f} h on one core (load {os.getloadavg()[0]:.1f})")  # fmt: skip
 
 
 def main() -> None:

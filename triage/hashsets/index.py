@@ -228,7 +228,8 @@ class MatchIndex:
                 if info.role != "alert":
                     continue
                 seed = {"file_id": None, "location": None, "sha256": sha256, "hashset": info.path,
-                        "entry_id": entry_id, "category": category, "name": name, "known_hash": sha256}  # fmt: skip
+                        "entry_id": entry_id, "category": category, "name": name,
+                        "known_hash": sha256}  # fmt: skip
                 found.append((seed, data))
         return found
 
