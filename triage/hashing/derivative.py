@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from triage.hashing.features import Signature
+from triage.hashing.features import MIN_KNOWN_KEYPOINTS, Signature
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class DerivativePolicy:
     max_scale: float = 5.0
     max_homography_error: float = 0.08  # of the known picture's diagonal, at its corners
     reprojection: float = 0.015  # RANSAC threshold, share of the file signature's longer side
+    min_known_keypoints: int = MIN_KNOWN_KEYPOINTS  # a known picture with fewer is not searched for
 
 
 DEFAULT_DERIVATIVE_POLICY = DerivativePolicy()
@@ -90,6 +91,8 @@ def verify(
 
 def explain(known: Signature, file: Signature, policy: DerivativePolicy) -> tuple[Derivative | None, str]:
     """:func:`verify`, with the name of the first test that failed (for the benchmark)."""
+    if len(known) < policy.min_known_keypoints:
+        return None, "known"
     found = pairs(known, file, policy)
     if len(found) < policy.min_inliers:
         return None, "pairs"

@@ -31,8 +31,13 @@ MAX_SIDE = 800
 MAX_KEYPOINTS = 400
 #: Pictures whose shorter side is under this many pixels give no signature (too little detail).
 MIN_SIDE = 48
-#: Fewer keypoints than this: no usable signature (flat or featureless picture).
+#: Fewer keypoints than this: no signature at all (flat or featureless picture).
 MIN_KEYPOINTS = 24
+#: A *known* picture (seed or reference) needs this many to be searched for. Like PDQ's quality
+#: gate: a picture with few corners (a flat drawing, a gradient, a few simple shapes) pairs its
+#: handful of keypoints with those of any picture drawn alike (measured: generated pictures of
+#: stripes and one ellipse, 35-103 keypoints, matched each other when shifted; photos give 400).
+MIN_KNOWN_KEYPOINTS = 150
 
 _MAGIC = b"ORB1"
 _HEADER = struct.Struct("<4sHHHf")  # magic, keypoints, width, height (signature px), scale to file px

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from triage.errors import HashSetError
-from triage.hashing.features import MIN_SIDE
+from triage.hashing.features import MIN_KNOWN_KEYPOINTS, MIN_SIDE, Signature
 from triage.hashing.file import hash_chunks
 from triage.records import DecodePolicy, HashSetInfo, KnownHash
 
@@ -70,10 +70,12 @@ class PictureFolderStream:
                 found.append(KnownHash("pdq", h.pdq, entry, self.category))
             else:
                 problems.append(f"PDQ quality {h.pdq_quality} under {MIN_PDQ_QUALITY}: no PDQ kept")
-            if h.features:
-                self.signatures.append(
-                    (KnownHash("sha256", h.sha256 or "", entry, self.category), h.features)
-                )
+            corners = len(Signature.from_bytes(h.features)) if h.features else 0
+            if h.features and corners < MIN_KNOWN_KEYPOINTS:
+                problems.append(f"only {corners} keypoints (under {MIN_KNOWN_KEYPOINTS}): too plain")
+            elif h.features:
+                known = KnownHash("sha256", h.sha256 or "", entry, self.category)
+                self.signatures.append((known, h.features))
             elif not h.error:
                 small = min(h.width or 0, h.height or 0) < MIN_SIDE
                 why = f"smaller than {MIN_SIDE} px" if small else "flat or featureless"
