@@ -40,18 +40,25 @@ from collections import defaultdict
 from multiprocessing import Pool
 from pathlib import Path
 
-from triage.hashing.decode import ORIGINAL_SIZE, decode_picture
 from triage.hashing.derivative import DEFAULT_DERIVATIVE_POLICY, verify
-from triage.hashing.features import Signature, signature
-from triage.hashing.perceptual import to_rgb
+from triage.hashing.features import Signature
+from triage.hashing.file import hash_chunks
+from triage.hashsets import MatchIndex, build_index, open_match_index
+from triage.records import DecodePolicy, FileHashes, MatchPolicy
 from triage.scan.derivatives import SeedIndex
+
+POLICY = DecodePolicy(derivatives=True)
+#: Edits PDQ already finds (the corpus generator's PDQ_EDITS): the scan must keep finding them.
+PDQ_EDITS = ("jpeg70", "resize50", "grey", "mirror")
+
+
+def _hashes(path: str) -> tuple[str, FileHashes]:
+    """What a scan's worker computes for one file: digests, PDQ and variants, signature."""
+    return path, hash_chunks([Path(path).read_bytes()], policy=POLICY)
 
 
 def _signature(path: str) -> tuple[str, bytes | None]:
-    image = decode_picture(Path(path).read_bytes())
-    rgb = to_rgb(image)
-    found = signature(rgb, image.info[ORIGINAL_SIZE][0] / rgb.size[0])
-    return path, found.to_bytes() if found else None
+    return path, _hashes(path)[1].features
 
 
 def _manifest(corpus: Path) -> list[dict[str, str]]:
@@ -59,54 +66,105 @@ def _manifest(corpus: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def quality(corpus: Path, jobs: int) -> None:
-    rows = _manifest(corpus)
-    paths = [str(corpus / r["path"]) for r in rows]
-    started = time.monotonic()
-    with Pool(jobs) as pool:
-        sigs = dict(pool.map(_signature, paths, chunksize=8))
-    took = time.monotonic() - started
-    print(
-        f"signatures: {len(paths)} pictures in {took:.0f} s ({1000 * took * jobs / len(paths):.1f} ms each)"
-    )
-    originals = [r for r in rows if r["kind"] == "original"]
-    unusable = [r["base"] for r in originals if sigs[str(corpus / r["path"])] is None]
-    seeds = [(r["base"], Signature.from_bytes(b)) for r in originals if (b := sigs[str(corpus / r["path"])])]
-    print(f"originals: {len(originals)}, without a usable signature: {len(unusable)} {unusable[:5]}")
+def _seeds_source2(corpus: Path, originals: list[dict[str, str]]) -> list[tuple[str, Signature]]:
+    """The originals compiled as a lab's reference pictures (``hashset build --alert-images``)."""
+    with tempfile.TemporaryDirectory(prefix="triage-refs-") as tmp:
+        folder = Path(tmp) / "refs"
+        folder.mkdir()
+        for r in originals:
+            os.symlink(corpus / r["path"], folder / Path(r["path"]).name)
+        toc = build_index([], Path(tmp) / "refs.idx", pictures=[(folder, "alert", "1")])
+        for _, name, why in toc["unusable"]:
+            print(f"  source 2: {name}: {why}")
+        seeds = MatchIndex.open(Path(tmp) / "refs.idx").reference_seeds()
+    return [(seed["entry_id"], Signature.from_bytes(data)) for seed, data in seeds]
+
+
+def _search(
+    rows: list[dict[str, str]], hashes: dict[str, FileHashes], seeds: list[tuple[str, Signature]]
+) -> tuple[dict[str, set[str]], int, float]:
+    """Originals each non-original file is a derivative of, pairs compared, seconds."""
     index = SeedIndex(seeds, DEFAULT_DERIVATIVE_POLICY)
-    hits: dict[str, list[bool]] = defaultdict(list)
-    false: list[str] = []
-    pairs = 0
-    started = time.monotonic()
+    found: dict[str, set[str]] = {}
+    pairs, started = 0, time.monotonic()
     for r in rows:
         if r["kind"] == "original":
             continue
-        data = sigs[str(corpus / r["path"])]
-        sig = Signature.from_bytes(data) if data else None
-        matched = set()
-        if sig is not None:
+        data = hashes[r["path"]].features
+        matched: set[str] = set()
+        if data:
+            sig = Signature.from_bytes(data)
             pairs += len(seeds)
-            for k in index.candidates(sig):
-                if verify(seeds[k][1], sig) is not None:
-                    matched.add(seeds[k][0])
-        own = r["path"].split("/")[-1].startswith("o_") and r["kind"] != "trap"
-        if own:
-            hits[r["edit"]].append(r["base"] in matched)
-            matched.discard(r["base"])
-        for other in sorted(matched):
-            false.append(f"{r['path']} ~ original {other}")
+            matched = {seeds[k][0] for k in index.candidates(sig) if verify(seeds[k][1], sig) is not None}
+        found[r["path"]] = matched
+    return found, pairs, time.monotonic() - started
+
+
+def quality(corpus: Path, jobs: int) -> None:
+    rows = _manifest(corpus)
+    started = time.monotonic()
+    with Pool(jobs) as pool:
+        done = pool.map(_hashes, [str(corpus / r["path"]) for r in rows], chunksize=8)
+    hashes = {r["path"]: h for r, (_, h) in zip(rows, done, strict=True)}
     took = time.monotonic() - started
-    print(f"search: {pairs:,} pairs in {took:.0f} s\n")
-    print("| edit | recall | originals |\n|---|---|---|")
-    recalls = []
-    for edit in sorted(hits):
-        share = sum(hits[edit]) / len(hits[edit])
-        recalls.append(share)
-        print(f"| {edit} | {share:.2f} | {len(hits[edit])} |")
-    if recalls:
-        print(f"| **mean** | **{sum(recalls) / len(recalls):.2f}** (min {min(recalls):.2f}) | |")
-    print(f"\nfalse positives: {len(false)} over {pairs:,} pairs")
-    for line in false[:30]:
+    print(f"hashed as a scan does: {len(rows)} pictures in {took:.0f} s, --jobs {jobs}")
+    originals = [r for r in rows if r["kind"] == "original"]
+    seeds1 = [(r["base"], Signature.from_bytes(f)) for r in originals if (f := hashes[r["path"]].features)]
+    unusable = [r["base"] for r in originals if not hashes[r["path"]].features]
+    print(f"originals: {len(originals)}, without a signature: {len(unusable)} {unusable[:5]}")
+    pdq = open_match_index([(str(corpus / "known.csv"), "alert")])
+    by_pdq = {
+        r["path"]: {m.entry_id for m in pdq.match(hashes[r["path"]], MatchPolicy()) if m.entry_id}
+        for r in rows
+        if r["kind"] != "original"
+    }
+    columns = {}
+    false: list[str] = []
+    for name, seeds in (("source 1", seeds1), ("source 2", _seeds_source2(corpus, originals))):
+        found, pairs, took = _search(rows, hashes, seeds)
+        print(f"{name}: {len(seeds)} seeds, {pairs:,} pairs in {took:.0f} s")
+        hits: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+        wrong = 0
+        for r in rows:
+            if r["kind"] == "original":
+                continue
+            matched = set(found[r["path"]])
+            if r["kind"] == "edit" and r["base"]:
+                derivative = r["base"] in matched
+                hits[r["edit"]].append((derivative, derivative or r["base"] in by_pdq[r["path"]]))
+                matched.discard(r["base"])
+            wrong += len(matched)
+            false += [f"{name}: {r['path']} ~ original {o}" for o in sorted(matched)]
+        columns[name] = (hits, wrong, pairs)
+    hits1, hits2 = columns["source 1"][0], columns["source 2"][0]
+    print(
+        "\n| edit | PDQ today | derivative (source 1) | scan: PDQ or derivative (1) | derivative (source 2) |"
+    )
+    print("|---|---|---|---|---|")
+    means: dict[str, list[float]] = defaultdict(list)
+    for edit in sorted(hits1, key=lambda e: (e in PDQ_EDITS, e)):
+        n = len(hits1[edit])
+        today = sum(r["base"] in by_pdq[r["path"]] for r in rows if r["kind"] == "edit" and r["edit"] == edit
+                    and r["base"]) / n  # fmt: skip
+        d1 = sum(a for a, _ in hits1[edit]) / n
+        both = sum(b for _, b in hits1[edit]) / n
+        d2 = sum(a for a, _ in hits2[edit]) / max(1, len(hits2[edit]))
+        if edit not in PDQ_EDITS:
+            means["d1"].append(d1)
+            means["d2"].append(d2)
+            means["both"].append(both)
+        print(f"| {edit} | {today:.2f} | {d1:.2f} | {both:.2f} | {d2:.2f} |")
+    if means["d1"]:
+
+        def _m(v: list[float]) -> str:
+            return f"{sum(v) / len(v):.2f} (min {min(v):.2f})"
+
+        print(
+            f"| **mean of the #13 edits** | | {_m(means['d1'])} | {_m(means['both'])} | {_m(means['d2'])} |"
+        )
+    for name, (_, wrong, pairs) in columns.items():
+        print(f"\nfalse positives, {name}: {wrong} over {pairs:,} pairs (all non-original files x all seeds)")
+    for line in false[:40]:
         print("  ", line)
 
 
