@@ -95,7 +95,9 @@ def _search(
         if data:
             sig = Signature.from_bytes(data)
             pairs += len(seeds)
-            matched = {seeds[k][0] for k in index.candidates(sig) if verify(seeds[k][1], sig) is not None}
+            matched = {
+                index.seeds[k][0] for k in index.candidates(sig) if verify(index.seeds[k][1], sig) is not None
+            }
         found[r["path"]] = matched
     return found, pairs, time.monotonic() - started
 
@@ -223,9 +225,9 @@ def scale(corpus: Path, n_seeds: int, jobs: int) -> None:
     started = time.monotonic()
     for sig in probe:
         for k in index.candidates(sig):
-            verify(seeds[k][1], sig)
+            verify(index.seeds[k][1], sig)
     per = (time.monotonic() - started) / len(probe)
-    memory = index.all.nbytes + index.owner.nbytes if index.all is not None and index.owner is not None else 0
+    memory = index.nbytes
     hours = 100_000 * per / 3600
     print(f"\nscale: {n_seeds} seeds, index {memory / 1e6:.1f} MB; {1000 * per:.1f} ms a picture on one core"
           f" -> 100,000 pictures {hours:.1f} h on one core (load {os.getloadavg()[0]:.1f})")  # fmt: skip
