@@ -146,15 +146,19 @@ def find_derivatives(
     gives a file's SHA-256."""
     by_id = {s["file_id"]: s for s in seeds}
     path = case_dir / SIDE_FILE
-    loaded = [(by_id[i], sig) for i, sig in read_signatures(path) if i in by_id]
+    # A scan killed between spilling and committing a batch spills it again when resumed: the
+    # side file may hold an entry twice (the same bytes, the same signature); each is used once.
+    loaded = list({i: (by_id[i], sig) for i, sig in read_signatures(path) if i in by_id}.values())
     loaded += [(seed, Signature.from_bytes(data)) for seed, data in references]
     if not loaded:
         return []
     index = SeedIndex(loaded, policy)
     found: list[tuple[int, Match]] = []
+    done: set[int] = set()
     for entry_id, sig in read_signatures(path):
-        if entry_id in skip or entry_id in by_id:
+        if entry_id in skip or entry_id in by_id or entry_id in done:
             continue
+        done.add(entry_id)
         for k in index.candidates(sig):
             seed, seed_sig = index.seeds[k]
             result = verify(seed_sig, sig, policy)
