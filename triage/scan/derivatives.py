@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from triage.case.store import CaseStore
 from triage.hashing.derivative import DEFAULT_DERIVATIVE_POLICY, DerivativePolicy, pairs, verify
 from triage.hashing.features import Signature
 from triage.records import DerivativeInfo, FileHashes, Match
@@ -170,6 +171,17 @@ def find_derivatives(
             )  # fmt: skip
             found.append((entry_id, derivative_match(seed, sha256_of(entry_id) or "", info)))
     return found
+
+
+def search_case(store: CaseStore, references: Sequence[tuple[dict[str, Any], bytes]]) -> int:
+    """The scan's derivative stage: the case's seeds and the sets' ``references`` searched in
+    every other picture; the matches stored; returns how many."""
+    seeds = store.seeds()
+    if not seeds and not references:
+        return 0
+    found = find_derivatives(store.case_dir, seeds, store.matched_ids(), store.sha256_of, references)
+    store.add_matches(found)
+    return len(found)
 
 
 def derivative_match(seed: dict[str, Any], file_hash: str, info: DerivativeInfo) -> Match:

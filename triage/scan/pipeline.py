@@ -29,7 +29,7 @@ from triage.locator import valid_evidence_id
 from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHashes, Match
 from triage.reports import write_reports
 from triage.scan.children import carve_items, record_carved, record_children
-from triage.scan.derivatives import FeatureSpill, find_derivatives
+from triage.scan.derivatives import FeatureSpill, search_case
 from triage.scan.feed import Feed
 from triage.scan.integrity import record_medium, verify_after
 from triage.scan.options import Progress, ProgressFn, ScanOptions, ScanResult
@@ -341,12 +341,7 @@ def _derivatives(run: _Run) -> None:
     store = run.store
     name, started = stage_name(store, "derivatives"), now_utc()
     run.tick("derivatives")
-    seeds, references = store.seeds(), run.index.reference_seeds()
-    found = []
-    if seeds or references:
-        found = find_derivatives(store.case_dir, seeds, store.matched_ids(), store.sha256_of, references)
-    store.add_matches(found)
-    run.progress.matches += len(found)
+    run.progress.matches += search_case(store, run.index.reference_seeds())
     store.stage(name, started, now_utc())
 
 
