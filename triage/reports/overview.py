@@ -69,7 +69,8 @@ def findings(matches: list[dict[str, Any]], settings: dict[str, Any]) -> list[di
     for n, f in enumerate(grouped.values(), start=1):
         f["checks"].sort(key=lambda c: (c["kind"] != "exact", c["algorithm"]))
         f["n"] = n
-        f["kind"] = "exact" if any(c["kind"] == "exact" for c in f["checks"]) else "perceptual"
+        kinds = {c["kind"] for c in f["checks"]}
+        f["kind"] = next(k for k in ("exact", "perceptual", "derivative") if k in kinds)
         out.append(f)
     return out
 
@@ -100,10 +101,13 @@ def verdict(report: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, st
         )
     if files:
         verb = "matches" if len(files) == 1 else "match"
-        similar = len(files) - len(exact)
+        hashed = {f["location"] for f in alert if f["kind"] != "derivative"}
+        derived = len(set(files) - hashed)  # found only as edited copies
+        similar = len(files) - len(exact) - derived
         text = (
             f"{plural(len(files), 'file')} {verb} {_known(kinds)}: {len(exact):,} exact, {similar:,} similar"
         )
+        text += f", {derived:,} derivative (edited copies)" if derived else ""
         text += f"; {deleted:,} deleted" if deleted else ""
         if s.get("conflicts"):
             text += f"; {plural(s['conflicts'], 'file')} also in an ignore set (conflict)"
