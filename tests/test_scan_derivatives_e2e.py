@@ -75,6 +75,7 @@ def test_seed_from_a_hash_only_set(evidence):
     assert (evidence / "case" / "features.bin").exists()
     html = (evidence / "case" / "report.html").read_text()
     assert "A derivative match means" in html and "derivative-box" in html
+    assert "3 files match known pictures: 1 exact, 0 similar, 2 derivative (edited copies)" in html
     assert "derivative" in (evidence / "case" / "matches.csv").read_text()
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(report, SCHEMA)
