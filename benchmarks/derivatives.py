@@ -142,9 +142,8 @@ def quality(corpus: Path, jobs: int, cache: Path | None = None, distractors: int
         if cache is not None:
             cache.write_bytes(pickle.dumps(hashes))
     took = time.monotonic() - started
-    print(
-        f"hashed as a scan does: {len(rows)} pictures in {took:.0f} s, --jobs {jobs}, load {os.getloadavg()[0]:.1f}"
-    )
+    load = os.getloadavg()[0]
+    print(f"hashed as a scan does: {len(rows)} pictures in {took:.0f} s, --jobs {jobs}, load {load:.1f}")
     originals = [r for r in rows if r["kind"] == "original"]
     seeds1 = [(r["base"], Signature.from_bytes(f)) for r in originals if (f := hashes[r["path"]].features)]
     unusable = [r["base"] for r in originals if not hashes[r["path"]].features]
@@ -275,10 +274,12 @@ def main() -> None:
     parser.add_argument("--cost-files", type=int, default=200)
     parser.add_argument("--scale-seeds", type=int, default=1000)
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--distractors", type=int, default=400, help="distractors used (with their copies)")
     parser.add_argument("--cache", type=Path, help="keep the hashes here, to measure thresholds again")
     args = parser.parse_args()
-    quality(args.corpus, args.jobs, args.cache, args.distractors)
+    if not args.skip_quality:
+        quality(args.corpus, args.jobs, args.cache, args.distractors)
     if not args.skip_cost:
         cost(args.corpus, args.cost_files, args.jobs)
         scale(args.corpus, args.scale_seeds, args.jobs)
