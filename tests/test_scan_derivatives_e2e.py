@@ -64,7 +64,7 @@ def test_seed_from_a_hash_only_set(evidence):
     md5 = hashlib.md5((evidence / "seed.jpg").read_bytes()).hexdigest()
     known = evidence / "known.csv"
     known.write_text(f"md5,id,category\n{md5},K-1,1\n")
-    report = _scan(evidence, "case", known)
+    report = _scan(evidence, "case", known, "--derivatives")
     found = _derivatives(report)
     assert set(found) == {"EV1/crop.jpg", "EV1/screenshot.jpg"}
     shot = found["EV1/screenshot.jpg"]
@@ -85,7 +85,7 @@ def test_no_derivatives_option(evidence):
     md5 = hashlib.md5((evidence / "seed.jpg").read_bytes()).hexdigest()
     known = evidence / "known2.csv"
     known.write_text(f"md5,id,category\n{md5},K-1,1\n")
-    report = _scan(evidence, "case-off", known, "--no-derivatives")
+    report = _scan(evidence, "case-off", known)  # off by default (its cost: docs/matching.md)
     assert not _derivatives(report)
     assert not (evidence / "case-off" / "features.bin").exists()
 
@@ -102,7 +102,7 @@ def test_reference_pictures_compiled_into_a_set(evidence):
     assert "flat.png" in built.stdout and "flat or featureless" in built.stdout  # reported, not skipped
     (evidence / "ev" / "seed.jpg").rename(evidence / "seed-moved.jpg")  # the original is not on the evidence
     try:
-        report = _scan(evidence, "case-refs", index)
+        report = _scan(evidence, "case-refs", index, "--derivatives")
     finally:
         (evidence / "seed-moved.jpg").rename(evidence / "ev" / "seed.jpg")
     found = _derivatives(report)
