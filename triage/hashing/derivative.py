@@ -36,9 +36,6 @@ class DerivativePolicy:
     max_hamming: int = 80  # of 256 bits: farther pairs are never used
     min_inliers: int = 15
     min_coverage: float = 0.2  # area of the inliers' hull over the hull of all the known keypoints
-    #: The inliers' box spans at least this share of the known keypoints' box in width AND height:
-    #: a strip (a horizon, a stripe of livery, a line of text) shared by two pictures is not one.
-    min_extent: float = 0.3
     min_cells: int = 5  # of the 16 cells of a 4x4 grid over the inliers' box in the known picture
     min_scale: float = 0.2  # the known picture at 20%..500% of its size in the file
     max_scale: float = 5.0
@@ -118,9 +115,6 @@ def explain(known: Signature, file: Signature, policy: DerivativePolicy) -> tupl
     coverage = _hull_area(src) / max(1.0, _hull_area(known.points))
     if coverage < policy.min_coverage or _cells(src) < policy.min_cells:
         return None, "coverage"
-    span = np.maximum(known.points.max(axis=0) - known.points.min(axis=0), 1e-6)
-    if ((src.max(axis=0) - src.min(axis=0)) / span).min() < policy.min_extent:
-        return None, "strip"
     if not _homography_agrees(src, dst, model, known, policy):
         return None, "homography"
     rotation = -math.degrees(math.atan2(model[1, 0], model[0, 0]))  # image y points down
