@@ -1,4 +1,4 @@
--- triage case store, schema version 4 (2: hash-set roles and index provenance; 3: picture variants,
+-- triage case store, schema version 5 (2: hash-set roles and index provenance; 3: picture variants,
 -- EXIF orientation, dHash/aHash/wHash, video frames and vPDQ video matches; 4: frame thumbnails;
 -- 5: derivative matches, with their details).
 --
