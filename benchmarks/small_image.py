@@ -1,0 +1,154 @@
+"""A disk image of many small files: ``triage scan`` against the pipeline an examiner could script.
+
+    python benchmarks/small_image.py [--files 100000] [--dir /tmp/triage-bench-image] [--jobs 2]
+                                     [--rounds 2] [--fs ext4]
+
+Builds (once, cached) a folder of ``--files`` files of 200 B - 8 KB in 1,000 folders (random
+bytes, 1% small PNG pictures) and an ext4 image of it with ``mkfs.ext4 -d`` (no mount needed),
+then times, interleaved round by round so that machine load hits every side alike:
+
+- ``fls -r -p``: listing only (the floor);
+- ``tsk_recover -e`` + ``hashdeep -c md5,sha1,sha256 -r``: the peer pipeline (extract every
+  file, then three digests; no typing, no perceptual hashes, no case, no report);
+- ``triage scan IMAGE``: every file listed with its location, typed by content, three digests,
+  pictures PDQ and pHash, all stored in the case database, reports written.
+
+Prints a table with the median of the rounds and the ratio to the peer pipeline. Needs
+sleuthkit, hashdeep and e2fsprogs (``apt-get install sleuthkit hashdeep e2fsprogs``). Not a
+timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def build_tree(root: Path, files: int, folders: int = 1000) -> Path:
+    """``files`` files of 200 B - 8 KB spread over ``folders`` folders (cached by a marker)."""
+    tree = root / f"tree-{files}"
+    marker = root / f"tree-{files}.complete"
+    if marker.exists():
+        return tree
+    from PIL import Image, ImageDraw
+
+    shutil.rmtree(tree, ignore_errors=True)
+    rng = random.Random(15)
+    per = max(1, files // folders)
+    for i in range(files):
+        folder = tree / f"d{i // (per * 10):04d}" / f"s{(i // per) % 10}"
+        if i % per == 0:
+            folder.mkdir(parents=True, exist_ok=True)
+        if i % 100 == 7:
+            img = Image.new("RGB", (64, 64), (rng.randrange(256), 90, 160))
+            ImageDraw.Draw(img).ellipse((8, 8, 50, 44), fill=(250, rng.randrange(256), 20))
+            buf = io.BytesIO()
+            img.save(buf, "PNG")
+            (folder / f"icon{i:07d}.png").write_bytes(buf.getvalue())
+        else:
+            (folder / f"file{i:07d}.bin").write_bytes(rng.randbytes(rng.randrange(200, 8192)))
+    marker.write_text("ok")
+    return tree
+
+
+def build_image(root: Path, files: int) -> Path:
+    """An ext4 image holding :func:`build_tree`'s folder, made without mounting."""
+    image = root / f"ext4-{files}.img"
+    marker = root / f"ext4-{files}.complete"
+    if marker.exists():
+        return image
+    tree = build_tree(root, files)
+    blocks = sum(-(-p.stat().st_size // 4096) for p in tree.rglob("*") if p.is_file())
+    # the files' blocks, their inodes (256 B), the folders, a journal and 10% to spare
+    size_mb = int((blocks * 4096 * 1.1 + files * 300) / 2**20) + 96
+    image.unlink(missing_ok=True)
+    subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-b", "4096", "-N", str(files + files // 5 + 1000), "-d", str(tree),
+         str(image), f"{size_mb}M"],
+        check=True,
+    )  # fmt: skip
+    marker.write_text("ok")
+    return image
+
+
+def run_fls(image: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(["fls", "-r", "-p", str(image)], capture_output=True, check=True)
+    return time.perf_counter() - t
+
+
+def run_peer(image: Path) -> float:
+    with tempfile.TemporaryDirectory(dir=image.parent) as tmp:
+        out = Path(tmp) / "out"
+        t = time.perf_counter()
+        subprocess.run(["tsk_recover", "-e", str(image), str(out)], capture_output=True, check=True)
+        subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(out)], capture_output=True, check=True)
+        return time.perf_counter() - t
+
+
+def run_triage(image: Path, jobs: int, stages: dict[str, float]) -> float:
+    with tempfile.TemporaryDirectory(dir=image.parent) as tmp:
+        case = Path(tmp) / "case"
+        cmd = [sys.executable, "-m", "triage", "scan", str(image), "--out", str(case), "--quiet",
+               "--case-number", "BENCH", "--examiner", "bench", "--jobs", str(jobs)]  # fmt: skip
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        took = time.perf_counter() - t
+        if proc.returncode not in (0, 1):
+            raise SystemExit(proc.stderr)
+        conn = sqlite3.connect(case / "case.sqlite")
+        for name, seconds in conn.execute(
+            "SELECT name, (julianday(finished_at) - julianday(started_at)) * 86400 FROM stages"
+        ):
+            stages[name] = seconds
+        conn.close()
+        stages["after the scan stage (reports, manifest)"] = took - stages.get("scan", took)
+        return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=100_000)
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/triage-bench-image"))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--build-only", action="store_true")
+    a = ap.parse_args()
+    a.dir.mkdir(parents=True, exist_ok=True)
+    image = build_image(a.dir, a.files)
+    if a.build_only:
+        print(image)
+        return
+    stages: dict[str, float] = {}
+    sides = {
+        "fls -r -p": lambda: run_fls(image),
+        "tsk_recover -e + hashdeep (peer)": lambda: run_peer(image),
+        "triage scan": lambda: run_triage(image, a.jobs, stages),
+    }
+    times: dict[str, list[float]] = {k: [] for k in sides}
+    for fn in sides.values():
+        fn()  # warm-up: page cache, fork server, imports
+    for _ in range(a.rounds):
+        for label, fn in sides.items():  # interleaved: load hits every side alike
+            times[label].append(fn())
+    peer = statistics.median(times["tsk_recover -e + hashdeep (peer)"])
+    print(f"\next4 image of {a.files:,} small files ({image.stat().st_size / 2**20:,.0f} MB), "
+          f"{a.jobs} worker processes, median of {a.rounds} interleaved rounds")  # fmt: skip
+    print(f"{'run':<36}{'seconds':>9}{'files/s':>10}{'x peer':>9}")
+    for label, ts in times.items():
+        s = statistics.median(ts)
+        print(f"{label:<36}{s:>9.2f}{a.files / s:>10,.0f}{s / peer:>9.2f}")
+    print("\ntriage stages (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
+
+
+if __name__ == "__main__":
+    main()
