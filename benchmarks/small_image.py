@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 import sqlite3
@@ -29,8 +30,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from proctree import TreeRun, run_tree
 
 
 def build_tree(root: Path, files: int, folders: int = 1000) -> Path:
@@ -80,39 +83,48 @@ def build_image(root: Path, files: int) -> Path:
     return image
 
 
-def run_fls(image: Path) -> float:
-    t = time.perf_counter()
-    subprocess.run(["fls", "-r", "-p", str(image)], capture_output=True, check=True)
-    return time.perf_counter() - t
+def run_fls(image: Path) -> TreeRun:
+    return run_tree(["fls", "-r", "-p", str(image)])
 
 
-def run_peer(image: Path) -> float:
+def run_peer(image: Path) -> TreeRun:
+    """Extract every allocated file, then hash the copies: the two runs added up."""
     with tempfile.TemporaryDirectory(dir=image.parent) as tmp:
         out = Path(tmp) / "out"
-        t = time.perf_counter()
-        subprocess.run(["tsk_recover", "-e", str(image), str(out)], capture_output=True, check=True)
-        subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(out)], capture_output=True, check=True)
-        return time.perf_counter() - t
+        a = run_tree(["tsk_recover", "-e", str(image), str(out)])
+        b = run_tree(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(out)])
+        return TreeRun(a.seconds + b.seconds, a.cpu + b.cpu, max(a.peak_rss, b.peak_rss), b.returncode)
 
 
-def run_triage(image: Path, jobs: int, stages: dict[str, float]) -> float:
+def run_triage(image: Path, jobs: int, stages: dict[str, float], extra: Sequence[str] = ()) -> TreeRun:
     with tempfile.TemporaryDirectory(dir=image.parent) as tmp:
         case = Path(tmp) / "case"
         cmd = [sys.executable, "-m", "triage", "scan", str(image), "--out", str(case), "--quiet",
-               "--case-number", "BENCH", "--examiner", "bench", "--jobs", str(jobs)]  # fmt: skip
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        took = time.perf_counter() - t
-        if proc.returncode not in (0, 1):
-            raise SystemExit(proc.stderr)
+               "--case-number", "BENCH", "--examiner", "bench", "--jobs", str(jobs), *extra]  # fmt: skip
+        run = run_tree(cmd)
         conn = sqlite3.connect(case / "case.sqlite")
         for name, seconds in conn.execute(
             "SELECT name, (julianday(finished_at) - julianday(started_at)) * 86400 FROM stages"
         ):
             stages[name] = seconds
         conn.close()
-        stages["after the scan stage (reports, manifest)"] = took - stages.get("scan", took)
-        return took
+        stages["reports and manifest"] = run.seconds - stages.get("scan", run.seconds)
+        return run
+
+
+def print_table(title: str, files: int, times: dict[str, list[TreeRun]], peer_label: str) -> None:
+    """Median wall and CPU seconds per side, each as a multiple of the peer's."""
+    peer = times[peer_label]
+    peer_wall = statistics.median(r.seconds for r in peer)
+    peer_cpu = statistics.median(r.cpu for r in peer)
+    print(f"\n{title}")
+    print(f"{'run':<36}{'wall s':>8}{'x peer':>8}{'CPU s':>8}{'x peer':>8}{'files/s':>9}{'peak MB':>9}")
+    for label, runs in times.items():
+        wall = statistics.median(r.seconds for r in runs)
+        cpu = statistics.median(r.cpu for r in runs)
+        peak = max(r.peak_rss for r in runs) / 2**20
+        print(f"{label:<36}{wall:>8.2f}{wall / peer_wall:>8.2f}{cpu:>8.2f}{cpu / peer_cpu:>8.2f}"
+              f"{files / wall:>9,.0f}{peak:>9.0f}")  # fmt: skip
 
 
 def main() -> None:
@@ -129,25 +141,27 @@ def main() -> None:
         print(image)
         return
     stages: dict[str, float] = {}
-    sides = {
+    peer = "tsk_recover -e + hashdeep (peer)"
+    sides: dict[str, Callable[[], TreeRun]] = {
         "fls -r -p": lambda: run_fls(image),
-        "tsk_recover -e + hashdeep (peer)": lambda: run_peer(image),
+        peer: lambda: run_peer(image),
         "triage scan": lambda: run_triage(image, a.jobs, stages),
     }
-    times: dict[str, list[float]] = {k: [] for k in sides}
+    times: dict[str, list[TreeRun]] = {k: [] for k in sides}
     for fn in sides.values():
         fn()  # warm-up: page cache, fork server, imports
     for _ in range(a.rounds):
         for label, fn in sides.items():  # interleaved: load hits every side alike
             times[label].append(fn())
-    peer = statistics.median(times["tsk_recover -e + hashdeep (peer)"])
-    print(f"\next4 image of {a.files:,} small files ({image.stat().st_size / 2**20:,.0f} MB), "
-          f"{a.jobs} worker processes, median of {a.rounds} interleaved rounds")  # fmt: skip
-    print(f"{'run':<36}{'seconds':>9}{'files/s':>10}{'x peer':>9}")
-    for label, ts in times.items():
-        s = statistics.median(ts)
-        print(f"{label:<36}{s:>9.2f}{a.files / s:>10,.0f}{s / peer:>9.2f}")
-    print("\ntriage stages (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
+    load = os.getloadavg()[0]
+    print_table(
+        f"ext4 image of {a.files:,} small files ({image.stat().st_size / 2**20:,.0f} MB), {a.jobs} worker "
+        f"processes, median of {a.rounds} interleaved rounds, load average {load:.1f} at the end",
+        a.files,
+        times,
+        peer,
+    )
+    print("\ntriage stages (last run, wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
 
 
 if __name__ == "__main__":

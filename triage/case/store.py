@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -361,6 +362,30 @@ class CaseStore(CaseReader):
         ).fetchall()
         return [(r["id"], r["size"], tuple(json.loads(r["flags"]))) for r in rows]
 
+    def read_order(self, small: int, unread: Iterable[str] = ()) -> tuple[array[int], array[int]]:
+        """The pending entries as two arrays of ids: those to read, in the order to read them, and
+        those whose content must not be read (any of the ``unread`` flags, see the pipeline).
+
+        Entries over ``small`` bytes come first, largest first (the long jobs start early and
+        the short ones fill the gaps); then the small ones in disk order as far as the listing
+        knows it: by file system, then meta address (inode, MFT entry), which file systems
+        allocate roughly in step with their data and whose metadata blocks TSK then reads in
+        sequence. Folder files carry their inode number too. Arrays, not lists of tuples: two
+        integers' worth of memory per file, for millions of files."""
+        to_read, unreadable = array("q"), array("q")
+        flags = sorted(set(unread))
+        skip = " OR ".join("flags LIKE ?" for _ in flags) or "0"
+        rows = self._conn.execute(
+            f"SELECT id, {skip} FROM entries WHERE state = 0"
+            " ORDER BY CASE WHEN size > ? THEN size ELSE -1 END DESC, evidence_id,"
+            " json_extract(ref, '$.volume_offset'), json_extract(ref, '$.volume_index'),"
+            " json_extract(ref, '$.inode'), id",
+            (*(f'%"{flag}"%' for flag in flags), small),
+        )
+        for entry_id, flagged in rows:
+            (unreadable if flagged else to_read).append(entry_id)
+        return to_read, unreadable
+
     def entries_by_id(self, ids: Sequence[int]) -> list[tuple[int, Entry]]:
         """The entries with these ids, in the order given (read back in batches by the pipeline)."""
         cols = ", ".join(ENTRY_COLUMNS)
@@ -375,12 +400,17 @@ class CaseStore(CaseReader):
     def refs_by_id(self, ids: Sequence[int]) -> list[tuple[int, int, EntryRef]]:
         """``(id, size, ref)`` of these entries in the order given: all a work item needs, read
         without building whole entries."""
-        found: dict[int, tuple[int, int, EntryRef]] = {}
+        return [(i, size, ref_from_json(text)) for i, size, text in self.ref_texts_by_id(ids)]
+
+    def ref_texts_by_id(self, ids: Sequence[int]) -> list[tuple[int, int, str]]:
+        """``(id, size, ref as stored JSON)`` of these entries in the order given: small files'
+        references go to the workers as this text, decoded there (see ``HashBatch``)."""
+        found: dict[int, tuple[int, int, str]] = {}
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ", ".join("?" * len(chunk))
             for r in self._conn.execute(f"SELECT id, size, ref FROM entries WHERE id IN ({marks})", chunk):
-                found[r["id"]] = (r["id"], r["size"], ref_from_json(r["ref"]))
+                found[r[0]] = (r[0], r[1], r[2])
         return [found[i] for i in ids if i in found]
 
     def drop_pending_members(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 
+from triage.case.codec import ref_from_json
 from triage.case.store import CaseStore
 from triage.evidence import Evidence
 from triage.records import EntryRef, FileHashes
@@ -132,14 +133,14 @@ class Feed:
                 timeout = self._options.timeout + ev.info.size / self._options.min_rate
                 yield WorkItem(("medium", ev.info.evidence_id), MediumJob(ev.spec), timeout)
         yield from carving  # long items first, like the largest entries
-        batch: list[tuple[int, int, EntryRef]] = []
+        batch: list[tuple[int, int, str]] = []
         batch_bytes = 0
         for start in range(0, len(pending), _READ):
-            for entry_id, size, ref in self._store.refs_by_id(pending[start : start + _READ]):
+            for entry_id, size, text in self._store.ref_texts_by_id(pending[start : start + _READ]):
                 if size > SMALL_FILE:
-                    yield self._single(entry_id, size, ref)
+                    yield self._single(entry_id, size, ref_from_json(text))
                     continue
-                batch.append((entry_id, size, ref))
+                batch.append((entry_id, size, text))
                 batch_bytes += size
                 if len(batch) >= self._batch_files() or batch_bytes >= BATCH_BYTES:
                     yield self._batch(batch)
@@ -147,14 +148,15 @@ class Feed:
         if batch:
             yield self._batch(batch)
 
-    def _batch(self, batch: list[tuple[int, int, EntryRef]]) -> WorkItem:
+    def _batch(self, batch: list[tuple[int, int, str]]) -> WorkItem:
         """A batch item, even of one file, so that every small file's time is measured and the
         batch length can grow again after slow files. The worker stops taking the batch's files
         after :data:`BATCH_BUDGET` seconds and returns what it finished; the rest are sent again.
         So a batch takes about one file's time beyond its budget, and one file's allowance
         (plus the budget) is its timeout: a batch that still runs out holds a file that hangs,
-        and is sent again file by file."""
+        and is sent again file by file. The references go as stored text (decoded by the
+        worker); only the first is decoded here, for the template job."""
         timeout = self._timeout(sum(size for _, size, _ in batch)) + BATCH_BUDGET
-        jobs = tuple(self._job(ref, timeout) for _, _, ref in batch)
+        template = self._job(ref_from_json(batch[0][2]), timeout)
         key = ("batch", tuple((entry_id, size) for entry_id, size, _ in batch))
-        return WorkItem(key, HashBatch(jobs, BATCH_BUDGET), timeout)
+        return WorkItem(key, HashBatch(template, tuple(text for _, _, text in batch), BATCH_BUDGET), timeout)

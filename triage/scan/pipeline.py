@@ -30,7 +30,7 @@ from triage.records import DAMAGE_PREFIX, UNREAD_FLAGS, CaseInfo, Entry, FileHas
 from triage.reports import write_reports
 from triage.scan.children import carve_items, record_carved, record_children
 from triage.scan.derivatives import FeatureSpill, search_case
-from triage.scan.feed import Feed
+from triage.scan.feed import SMALL_FILE, Feed
 from triage.scan.integrity import record_medium, verify_after
 from triage.scan.options import Progress, ProgressFn, ScanOptions, ScanResult
 from triage.scan.pool import LocalScheduler
@@ -261,17 +261,16 @@ def _hash_and_match(run: _Run) -> None:
     run.tick("hashing")
     results: Results = []
     # Largest first: the long jobs start early and the short ones fill the gaps, so no worker
-    # idles at the end while another finishes one big video (longest-processing-time rule).
-    # Only ids, sizes and flags are held; entries are read back from the store in batches.
+    # idles at the end while another finishes one big video (longest-processing-time rule);
+    # small files then in disk order (CaseStore.read_order). Only ids are held (two arrays);
+    # entries are read back from the store in batches.
     # A deleted name whose metadata is gone has no content to read (flag "no-meta"); one whose
     # metadata was reused by another file ("realloc") would read *that* file's bytes, which
     # must not be attributed to this name (they are hashed under their own, allocated name).
     # Both are listed with their flags, not hashed, and not counted as errors; so is NTFS's
     # $BadClus:$Bad, a sparse stream as long as the volume ("bad-cluster-map"): UNREAD_FLAGS.
-    unread = UNREAD_FLAGS
-    order = store.pending_order()
-    to_read = [i for i, _size, flags in order if not unread & set(flags)]
-    results.extend((i, FileHashes(size_read=0), ()) for i, _size, flags in order if unread & set(flags))
+    to_read, unread = store.read_order(SMALL_FILE, UNREAD_FLAGS)
+    results.extend((i, FileHashes(size_read=0), ()) for i in unread)
     run.progress.files_done += len(results)
     carving = carve_items(store, run.opened, run.options) if run.options.carve else []
     try:
@@ -284,7 +283,7 @@ def _hash_and_match(run: _Run) -> None:
 
 def _collect(
     run: _Run,
-    to_read: list[int],
+    to_read: Sequence[int],
     carving: list[WorkItem],
     results: Results,
 ) -> None:
