@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from triage import __version__
@@ -110,6 +112,46 @@ def _write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
         raise
 
 
+#: From this many files on, the reports are written in parallel, one process each (report.json
+#: and the CSV files take seconds per 100,000 files, each on one core; below it the processes'
+#: start-up would cost more than they save).
+PARALLEL_FILES = 20_000
+
+
+def _write_one(case_dir: Path, store: CaseStore, fmt: str) -> str | None:
+    """Write one report; None, or why it was not written."""
+    name, render = WRITERS[fmt]
+    try:
+        _write_atomic(case_dir / name, _chunks(render, store))
+    except ReportError as e:
+        return str(e)
+    except Exception as e:  # one writer's bug must not leave the case without a manifest
+        return f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+    return None
+
+
+def _write_in_process(case_dir: str, fmt: str) -> str | None:
+    """:func:`_write_one` in a worker process, from its own read-only view of the case store."""
+    with CaseStore.open(Path(case_dir), read_only=True) as store:
+        return _write_one(Path(case_dir), store, fmt)
+
+
+def _write_parallel(case_dir: Path, keys: Sequence[str]) -> dict[str, str | None]:
+    """Every report at once, one process each. Each reads only the committed case store, so the
+    bytes are those the sequential writer gives. A process that dies is that report's failure."""
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    outcomes: dict[str, str | None] = {}
+    with ProcessPoolExecutor(max_workers=len(keys), mp_context=ctx) as pool:
+        futures = {fmt: pool.submit(_write_in_process, str(case_dir), fmt) for fmt in keys}
+        for fmt, future in futures.items():
+            try:
+                outcomes[fmt] = future.result()
+            except Exception as e:  # the process died (BrokenProcessPool) or could not start
+                outcomes[fmt] = f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+    return outcomes
+
+
 def write_reports(
     case_dir: Path,
     store: CaseStore,
@@ -136,18 +178,15 @@ def write_reports(
         )
     written: list[Path] = []
     failed: list[str] = []
+    parallel = len(keys) > 1 and store.summary()["files"] >= PARALLEL_FILES
+    outcomes = _write_parallel(case_dir, keys) if parallel else {}
     for fmt in keys:
-        name, render = WRITERS[fmt]
-        path = case_dir / name
-        try:
-            _write_atomic(path, _chunks(render, store))
-        except ReportError as e:
-            failed.append(f"{name}: {e}")
-            continue
-        except Exception as e:  # one writer's bug must not leave the case without a manifest
-            failed.append(f"{name}: {type(e).__name__}: {' '.join(str(e).split())[:300]}")
-            continue
-        written.append(path)
+        name = WRITERS[fmt][0]
+        problem = outcomes[fmt] if parallel else _write_one(case_dir, store, fmt)
+        if problem is None:
+            written.append(case_dir / name)
+        else:
+            failed.append(f"{name}: {problem}")
     old_signature = case_dir / signing.SIGNATURE
     details: dict[str, object] = {"files": {p.name: file_sha256(p) for p in written}}
     details["tool_version"] = __version__
