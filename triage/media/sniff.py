@@ -194,12 +194,28 @@ CHECKS: dict[str, Callable[[bytes, Signature], Sniffed | None]] = {
 }
 
 
+@cache
+def _first_bytes() -> tuple[tuple[int, int], ...]:
+    """Per signature, the offset and value of its first fixed byte (``(-1, 0)``: none), a
+    necessary condition checked before the signature's pattern."""
+    out = []
+    for sig in signatures():
+        fixed = [(sig.offset + i, p) for i, p in enumerate(sig.pattern) if p is not None]
+        out.append(fixed[0] if fixed else (-1, 0))
+    return tuple(out)
+
+
 def sniff(head: bytes) -> Sniffed | None:
     """``(mime_type, kind)`` of the content starting with ``head``, or None if it is not a
     picture or video we recognise. Give it at least :data:`SNIFF_BYTES` bytes when the file has
     that many; shorter heads are fine for shorter files."""
     head = bytes(head[:SNIFF_BYTES])
-    for sig in signatures():
+    size = len(head)
+    for sig, (at, byte) in zip(signatures(), _first_bytes(), strict=True):
+        # Most files of a drive are not media: one byte comparison rules most rows out before
+        # the row's pattern runs (a third of a small file's cost in a worker was this loop).
+        if at >= 0 and (at >= size or head[at] != byte):
+            continue
         if not sig.matches(head):
             continue
         if not sig.check:
