@@ -103,12 +103,24 @@ def ref_to_json(ref: EntryRef) -> str:
     return dumps(data)
 
 
+#: The sources seen, so that the references of one evidence item share one SourceSpec: a worker
+#: decodes a reference per small file, and equal-and-identical sources make its handle caches'
+#: look-ups an identity test (a drive has a handful of sources, never more than its segments).
+_SOURCES: dict[tuple[str, tuple[str, ...]], SourceSpec] = {}
+
+
 def ref_from_json(text: str) -> EntryRef:
     data = json.loads(text)
     src = data.pop("source")
     # JSON has no tuples; the record's sequence fields are tuples (hashable, comparable).
-    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    return EntryRef(source=SourceSpec(src["kind"], tuple(src["paths"])), **data)
+    for k, v in data.items():
+        if type(v) is list:
+            data[k] = tuple(v)
+    key = (src["kind"], tuple(src["paths"]))
+    source = _SOURCES.get(key)
+    if source is None:
+        source = _SOURCES.setdefault(key, SourceSpec(*key)) if len(_SOURCES) < 1024 else SourceSpec(*key)
+    return EntryRef(source=source, **data)
 
 
 def entry_row(entry: Entry) -> tuple[object, ...]:

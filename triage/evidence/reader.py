@@ -54,6 +54,8 @@ def _lru_get(cache: OrderedDict, key, make, limit: int):
 
 def clear_cache() -> None:
     """Forget every cached handle (tests, or a worker that is done with a source)."""
+    global _last_fs
+    _last_fs = None
     _file_systems.clear()
     for img in _images.values():
         with contextlib.suppress(Exception):  # closing is best effort
@@ -68,9 +70,25 @@ def _image(ref: EntryRef) -> pytsk3.Img_Info:
     return _lru_get(_images, ref.source, lambda: disk.open_image(ref.source), MAX_IMAGES)
 
 
+#: The file system the last entry was read from, ``(pid, key, handle)``: a worker reads
+#: thousands of small files in a row from the same one, and this skips the two LRU look-ups
+#: (each hashing the source spec) for all but the first.
+_last_fs: tuple[int, tuple, pytsk3.FS_Info] | None = None
+
+
 def _file_system(ref: EntryRef) -> pytsk3.FS_Info:
-    img = _image(ref)
+    global _last_fs
     key = (ref.source, ref.volume_offset, ref.fs_type)
+    last = _last_fs
+    if last is not None and last[0] == os.getpid() and last[1] == key:
+        return last[2]
+    fs = _open_file_system(ref, key)
+    _last_fs = (os.getpid(), key, fs)
+    return fs
+
+
+def _open_file_system(ref: EntryRef, key: tuple) -> pytsk3.FS_Info:
+    img = _image(ref)
 
     def make() -> pytsk3.FS_Info:
         try:

@@ -49,7 +49,10 @@ class HashBatch:
 
     @property
     def jobs(self) -> tuple[HashJob, ...]:
-        return tuple(dataclasses.replace(self.template, ref=ref_from_json(text)) for text in self.refs)
+        # The template's fields once, then one constructor call a file (dataclasses.replace
+        # looks the fields up again for every call).
+        settings = {f.name: getattr(self.template, f.name) for f in dataclasses.fields(HashJob)}
+        return tuple(HashJob(**{**settings, "ref": ref_from_json(text)}) for text in self.refs)
 
 
 @dataclass(frozen=True)
