@@ -92,12 +92,53 @@ ENTRY_COLUMNS = (
 _REF_FIELDS = tuple(f.name for f in dataclasses.fields(EntryRef) if f.name != "source")
 
 
+#: The fields :func:`ref_to_json`'s fast path writes, in sorted order; any other field set makes
+#: it fall back to the general path.
+_FAST_FIELDS = (
+    "attr_id", "attr_type", "byte_range", "fs_path", "fs_type", "inode", "members", "size", "source",
+    "volume_index", "volume_offset",
+)  # fmt: skip
+_FAST = tuple(sorted((*_REF_FIELDS, "source"))) == _FAST_FIELDS
+#: ``(source, fs_type, volume_index, volume_offset)`` -> the JSON around a TSK entry's numbers.
+_FAST_PARTS: dict[tuple[object, ...], tuple[str, str]] = {}
+
+
+def _number(value: object) -> str | None:
+    if value is None:
+        return "null"
+    return int.__repr__(value) if type(value) is int else None  # type: ignore[arg-type]
+
+
 def ref_to_json(ref: EntryRef) -> str:
     """Every field of the reference, so a field added to EntryRef is never silently dropped.
 
     Field by field rather than ``dataclasses.asdict``, whose deep copies cost more than the rest of
     storing an entry (70 us of a listing's ~90 us per file); JSON writes tuples as lists, so the text
-    is the same."""
+    is the same. A disk image's entries differ only in their meta address: for them the text
+    around the numbers is made once per file system and the numbers put in, the same bytes as
+    the general path (a third of a listing's time was this encoding)."""
+    if _FAST and ref.fs_path is None and ref.byte_range is None and not ref.members and ref.size is None:
+        numbers = (_number(ref.attr_id), _number(ref.attr_type), _number(ref.inode))
+        if None not in numbers:
+            key = (ref.source, ref.fs_type, ref.volume_index, ref.volume_offset)
+            parts = _FAST_PARTS.get(key)
+            if parts is None:
+                parts = _fast_parts(ref)
+                if len(_FAST_PARTS) < 1024:
+                    _FAST_PARTS[key] = parts
+            return f'{{"attr_id":{numbers[0]},"attr_type":{numbers[1]}{parts[0]}{numbers[2]}{parts[1]}'
+    return _ref_json(ref)
+
+
+def _fast_parts(ref: EntryRef) -> tuple[str, str]:
+    """The text between ``attr_type`` and ``inode``'s values, and after ``inode``'s value."""
+    middle = f',"byte_range":null,"fs_path":null,"fs_type":{dumps(ref.fs_type)},"inode":'
+    source = dumps({"kind": ref.source.kind, "paths": ref.source.paths})
+    tail = f',"members":[],"size":null,"source":{source},"volume_index":{dumps(ref.volume_index)}'
+    return middle, f'{tail},"volume_offset":{dumps(ref.volume_offset)}}}'
+
+
+def _ref_json(ref: EntryRef) -> str:
     data: dict[str, object] = {name: getattr(ref, name) for name in _REF_FIELDS}
     data["source"] = {"kind": ref.source.kind, "paths": ref.source.paths}
     return dumps(data)
