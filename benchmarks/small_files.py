@@ -11,8 +11,9 @@ and 1% small generated PNG pictures, then times on a warm page cache (one warm-u
 - ``triage scan DIR``: every file listed, typed by content and given three digests, pictures PDQ
   and pHash, all stored in the case database, with report.json and report.html written.
 
-Prints files/s and the time as a multiple of hashdeep's, with the scan's own stage times. Not a
-timed test.
+The two run interleaved, round by round, so machine load hits both alike. Prints files/s, the
+wall time and the CPU time of the whole process tree (``proctree.py``) as multiples of hashdeep's
+(target: at most 2x), with the scan's own stage times. Not a timed test.
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import shutil
 import sqlite3
-import subprocess
+import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
+
+from proctree import TreeRun, run_tree
 
 
 def build(root: Path, files: int) -> Path:
@@ -65,47 +68,49 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--dir", type=Path, default=Path("/tmp/triage-bench-small"))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
     a = ap.parse_args()
     a.dir.mkdir(parents=True, exist_ok=True)
     tree = build(a.dir, a.files)
 
-    def hashdeep() -> float:
-        t = time.perf_counter()
-        subprocess.run(
-            ["hashdeep", "-c", "md5,sha1,sha256", "-r", str(tree)], capture_output=True, check=True
-        )
-        return time.perf_counter() - t
+    def hashdeep() -> TreeRun:
+        return run_tree(["hashdeep", "-c", "md5,sha1,sha256", "-r", str(tree)])
 
     stages: dict[str, float] = {}
 
-    def triage() -> float:
+    def triage() -> TreeRun:
         with tempfile.TemporaryDirectory() as tmp:
             case = Path(tmp) / "case"
             cmd = [sys.executable, "-m", "triage", "scan", str(tree), "--out", str(case), "--quiet",
                    "--case-number", "BENCH", "--examiner", "bench", "--jobs", str(a.jobs)]  # fmt: skip
-            t = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            took = time.perf_counter() - t
-            if proc.returncode not in (0, 1):
-                raise SystemExit(proc.stderr)
+            run = run_tree(cmd)
             conn = sqlite3.connect(case / "case.sqlite")
             for name, start, end in conn.execute("SELECT name, started_at, finished_at FROM stages"):
                 stages[name] = _seconds(start, end)
             conn.close()
-            stages["reports and manifest"] = took - stages.get("scan", took)
+            stages["reports and manifest"] = run.seconds - stages.get("scan", run.seconds)
             json.loads((case / "report.json").read_text())  # written whole
-        return took
+        return run
 
-    rows = []
-    for label, fn in (("hashdeep -c md5,sha1,sha256 -r", hashdeep), ("triage scan", triage)):
+    sides = {"hashdeep -c md5,sha1,sha256 -r": hashdeep, "triage scan": triage}
+    runs: dict[str, list[TreeRun]] = {k: [] for k in sides}
+    for fn in sides.values():
         fn()  # warm-up: page cache, fork server, imports
-        rows.append((label, min(fn(), fn())))
-    base = rows[0][1]
-    print(f"\nSmall files: {a.files:,} files in {tree} ({a.jobs} worker processes)")
-    print(f"{'tool':<34}{'seconds':>9}{'files/s':>10}{'x hashdeep':>12}")
-    for label, seconds in rows:
-        print(f"{label:<34}{seconds:>9.2f}{a.files / seconds:>10,.0f}{seconds / base:>12.2f}")
-    print("\ntriage stages (last run): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
+    for _ in range(a.rounds):
+        for label, fn in sides.items():  # interleaved: load hits both sides alike
+            runs[label].append(fn())
+    base = runs["hashdeep -c md5,sha1,sha256 -r"]
+    base_wall = statistics.median(r.seconds for r in base)
+    base_cpu = statistics.median(r.cpu for r in base)
+    print(f"\nSmall files: {a.files:,} files in {tree} ({a.jobs} worker processes), median of {a.rounds} "
+          f"interleaved rounds, load average {os.getloadavg()[0]:.1f} at the end")  # fmt: skip
+    print(f"{'tool':<34}{'wall s':>8}{'files/s':>10}{'x hashdeep':>12}{'CPU s':>8}{'x hashdeep':>12}")
+    for label, rs in runs.items():
+        wall = statistics.median(r.seconds for r in rs)
+        cpu = statistics.median(r.cpu for r in rs)
+        print(f"{label:<34}{wall:>8.2f}{a.files / wall:>10,.0f}{wall / base_wall:>12.2f}"
+              f"{cpu:>8.2f}{cpu / base_cpu:>12.2f}")  # fmt: skip
+    print("\ntriage stages (last run, wall): " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
 
 
 if __name__ == "__main__":
