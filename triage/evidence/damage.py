@@ -28,7 +28,7 @@ import numpy as np
 import pytsk3
 
 from triage.evidence import fatmap, ntfs_orphans
-from triage.evidence.volumes import TSK_ERRORS, OpenVolume
+from triage.evidence.volumes import TSK_ERRORS, OpenVolume, bounded_reader
 
 #: Meta addresses remembered during a walk; beyond this the loose-file search is skipped.
 MAX_TRACKED = 2_000_000
@@ -81,17 +81,7 @@ class Census:
 
 def reader(vol: OpenVolume) -> Reader:
     """Read the image around ``vol`` (short, or empty, past its end)."""
-    img = vol.img
-    size = int(img.get_size()) if img is not None else 0
-
-    def read(offset: int, length: int) -> bytes:
-        length = max(0, min(length, size - offset))
-        try:
-            return img.read(offset, length) if length else b""
-        except TSK_ERRORS:
-            return b""
-
-    return read
+    return bounded_reader(vol.img)
 
 
 @dataclass(frozen=True)

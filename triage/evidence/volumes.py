@@ -9,6 +9,7 @@ reopen the same file system the same way without detecting again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytsk3
@@ -184,17 +185,23 @@ def _tsk_parts(vs: pytsk3.Volume_Info, warnings: list[str]) -> list[Part]:
     return parts
 
 
-def _read_gpt(img: pytsk3.Img_Info) -> GptTable | None:
-    size = int(img.get_size())
+def bounded_reader(img: pytsk3.Img_Info | None) -> Callable[[int, int], bytes]:
+    """A reader of ``img`` that returns short (or empty) data past its end or where the image
+    cannot be read, instead of raising: damaged tables are read as far as they go."""
+    size = int(img.get_size()) if img is not None else 0
 
     def read(offset: int, length: int) -> bytes:
         length = max(0, min(length, size - offset))
         try:
-            return img.read(offset, length) if length else b""
+            return img.read(offset, length) if length and img is not None else b""
         except TSK_ERRORS:
             return b""
 
-    return read_gpt(read, size)
+    return read
+
+
+def _read_gpt(img: pytsk3.Img_Info) -> GptTable | None:
+    return read_gpt(bounded_reader(img), int(img.get_size()))
 
 
 def _gpt_parts(table: GptTable, image_size: int) -> list[Part]:

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from triage.hashing.features import MIN_KNOWN_KEYPOINTS, Signature
+from triage.records import DerivativeInfo
 
 
 @dataclass(frozen=True)
@@ -45,22 +46,6 @@ class DerivativePolicy:
 
 
 DEFAULT_DERIVATIVE_POLICY = DerivativePolicy()
-
-
-@dataclass(frozen=True)
-class Derivative:
-    """Why a file is a derivative of a known picture: ``inliers`` (geometrically consistent
-    keypoint pairs), ``coverage`` (share of the known picture's area their hull covers), the
-    transform from the known picture to the file (``scale``, ``rotation`` in degrees,
-    counter-clockwise), and the matched region in each picture as ``(left, top, right, bottom)``
-    in that picture's own pixels."""
-
-    inliers: int
-    coverage: float
-    scale: float
-    rotation: float
-    known_box: tuple[int, int, int, int]
-    file_box: tuple[int, int, int, int]
 
 
 _matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
@@ -83,13 +68,13 @@ def pairs(known: Signature, file: Signature, policy: DerivativePolicy) -> np.nda
 
 def verify(
     known: Signature, file: Signature, policy: DerivativePolicy = DEFAULT_DERIVATIVE_POLICY
-) -> Derivative | None:
+) -> DerivativeInfo | None:
     """The evidence that ``file`` is a derivative of ``known``, or None."""
     found, _why = explain(known, file, policy)
     return found
 
 
-def explain(known: Signature, file: Signature, policy: DerivativePolicy) -> tuple[Derivative | None, str]:
+def explain(known: Signature, file: Signature, policy: DerivativePolicy) -> tuple[DerivativeInfo | None, str]:
     """:func:`verify`, with the name of the first test that failed (for the benchmark)."""
     if len(known) < policy.min_known_keypoints:
         return None, "known"
@@ -118,7 +103,7 @@ def explain(known: Signature, file: Signature, policy: DerivativePolicy) -> tupl
     if not _homography_agrees(src, dst, model, known, policy):
         return None, "homography"
     rotation = -math.degrees(math.atan2(model[1, 0], model[0, 0]))  # image y points down
-    found_one = Derivative(
+    found_one = DerivativeInfo(
         inliers=len(src),
         coverage=round(coverage, 3),
         scale=round(scale, 3),

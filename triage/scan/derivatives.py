@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -165,10 +166,7 @@ def find_derivatives(
             result = verify(seed_sig, sig, policy)
             if result is None:
                 continue
-            info = DerivativeInfo(
-                result.inliers, result.coverage, result.scale, result.rotation,
-                result.known_box, result.file_box, seed=seed["location"],
-            )  # fmt: skip
+            info = replace(result, seed=seed["location"])
             found.append((entry_id, derivative_match(seed, sha256_of(entry_id) or "", info)))
     return found
 
