@@ -48,6 +48,7 @@ def scan(evidence: list[str], out: Path, *extra: str) -> subprocess.CompletedPro
         "--jobs",
         "2",
         *extra,
+        *(() if "--hashset" in extra else ("--inventory-only",)),
     )
 
 

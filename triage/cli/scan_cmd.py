@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from triage.case.store import CASE_DB
 from triage.cli.cluster_opts import CLUSTER_PARAMS, cluster_options, cluster_scheduler
 from triage.cli.custody_opts import check_verify_after, custody_options, resolve
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
-from triage.errors import EXIT_MATCHES, EXIT_OK, UsageError
+from triage.cli.text import plural, size_text
+from triage.errors import EXIT_MATCHES, EXIT_NO_FILES, EXIT_OK, UsageError
 from triage.records import MatchPolicy
 from triage.scan.options import default_jobs
 from triage.scan.pipeline import ScanOptions, ScanResult, scan
-from triage.scan.resume import resume
+from triage.scan.resume import resume, why_not_resumable
 
 
 @click.command("scan")
@@ -36,6 +42,12 @@ from triage.scan.resume import resume
     metavar="FILE",
     help="Ignore set: known good (e.g. NSRL); files only it matches are counted and hidden, a file"
     " also matched by an alert set is a conflict. A set file or an index. Repeatable.",
+)
+@click.option(
+    "--inventory-only",
+    is_flag=True,
+    help="List and hash the evidence without any --hashset (an inventory): without it, a scan with"
+    " no alert set is refused, since it would compare nothing and still look clean.",
 )
 @click.option(
     "--out",
@@ -113,6 +125,7 @@ def scan_cmd(
     evidence: tuple[str, ...],
     hashsets: tuple[str, ...],
     ignore_sets: tuple[str, ...],
+    inventory_only: bool,
     out: Path | None,
     resume_dir: Path | None,
     case_number: str | None,
@@ -151,6 +164,11 @@ def scan_cmd(
         _resume(ctx, resume_dir, jobs, quiet, cluster)
     if out is None:
         raise UsageError("--out CASE_DIR is required (or --resume CASE_DIR to continue a killed scan)")
+    if not hashsets and not inventory_only:
+        raise UsageError(
+            "no --hashset given: the scan would compare nothing with known material; give"
+            " --hashset KNOWN, or --inventory-only to list and hash the evidence without one"
+        )
     if evidence_ids and len(evidence_ids) != len(evidence):
         raise UsageError(f"{len(evidence_ids)} --evidence-id given for {len(evidence)} evidence items")
     pdq = (pdq_distance, pdq_quality, phash_distance)
@@ -168,7 +186,11 @@ def scan_cmd(
         match_policy=match_policy,
         **custody_fields,
     )
-    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
+    with (
+        _resume_hint(out),
+        cluster_scheduler(cluster) as scheduler,
+        progress_printer(enabled=not quiet) as on_progress,
+    ):
         result = scan(
             list(zip(evidence, ids, strict=True)),
             [(h, "alert") for h in hashsets] + [(h, "ignore") for h in ignore_sets],
@@ -180,6 +202,23 @@ def scan_cmd(
             scheduler=scheduler,
         )
     _report(result, quiet)
+
+
+@contextmanager
+def _resume_hint(case_dir: Path) -> Iterator[None]:
+    """On Ctrl-C, say the exact command that continues the scan (an absolute path, so it works
+    from any folder), or why this one cannot be continued."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if (case_dir / CASE_DB).exists():
+            reason = why_not_resumable(case_dir)
+            if reason is None:
+                command = shlex.join(["triage", "scan", "--resume", os.path.abspath(case_dir)])
+                click.echo(f"triage: to continue the scan: {command}", err=True)
+            else:
+                click.echo(f"triage: the scan cannot be continued: {reason}", err=True)
+        raise
 
 
 def _resume(
@@ -200,7 +239,11 @@ def _resume(
             "--resume uses the case's recorded settings; only --jobs, --quiet and the --cluster options"
             f" may be given ({names})"
         )
-    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
+    with (
+        _resume_hint(case_dir),
+        cluster_scheduler(cluster) as scheduler,
+        progress_printer(enabled=not quiet) as on_progress,
+    ):
         result = resume(
             case_dir,
             jobs=jobs,
@@ -222,12 +265,21 @@ MAX_DAMAGE_LINES = 10
 
 
 def _report(result: ScanResult, quiet: bool) -> None:
-    """The one-line summary, integrity warnings, and the exit code (0 or 1)."""
+    """The one-line summary, warnings, and the exit code: 0 no match, 1 matches (findings: a
+    file and one known entry, however many of its hashes agreed), 4 no file found at all."""
     if not quiet:
         click.echo(
-            f"{result.files:,} files ({result.media_files:,} pictures/videos, {_size(result.bytes)}) "
-            f"in {result.seconds:.1f} s: {result.matches:,} matches in {result.matched_files:,} files, "
-            f"{result.errors:,} errors. Report: {result.case_dir / 'report.html'}"
+            f"{plural(result.files, 'file')}"
+            f" ({plural(result.media_files, 'picture/video', 'pictures/videos')}, {size_text(result.bytes)})"
+            f" in {result.seconds:.1f} s:"
+            f" {plural(result.matches, 'match', 'matches')} in {plural(result.matched_files, 'file')},"
+            f" {plural(result.errors, 'error')}. Report: {result.case_dir / 'report.html'}"
+        )
+    if result.no_files:
+        click.echo(
+            "triage: warning: no files were found on the evidence (an empty or unmounted folder?):"
+            " nothing was compared",
+            err=True,
         )
     for eid in result.integrity_failures:
         click.echo(
@@ -240,12 +292,6 @@ def _report(result: ScanResult, quiet: bool) -> None:
     if len(result.damage) > MAX_DAMAGE_LINES:
         more = len(result.damage) - MAX_DAMAGE_LINES
         click.echo(f"triage: warning: {more} more damage notes; see the report's errors", err=True)
+    if result.no_files:
+        sys.exit(EXIT_NO_FILES)
     sys.exit(EXIT_MATCHES if result.matches else EXIT_OK)
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"  # pragma: no cover

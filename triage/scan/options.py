@@ -146,6 +146,9 @@ class Progress:
     read_done: int = 0
     read_total: int = 0
     read_label: str = ""
+    #: Work an earlier run of a resumed scan had done: rates and ETA count only this run's.
+    files_before: int = 0
+    bytes_before: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ class ScanResult:
     files: int
     media_files: int
     bytes: int
+    #: Findings: (file, known entry) pairs, however many algorithms agreed on each.
     matches: int
     matched_files: int
     errors: int
@@ -164,6 +168,10 @@ class ScanResult:
     #: ``EVn: what is wrong`` for each evidence item found damaged or cut short (#12): listed on
     #: stderr so a damaged disk is never read as an empty one.
     damage: tuple[str, ...] = ()
+    #: Per-algorithm match rows behind the findings (report.json's ``matches``).
+    match_rows: int = 0
+    #: The evidence held no file at all (an empty or unmounted folder): nothing was compared.
+    no_files: bool = False
 
 
 ProgressFn = Callable[[Progress], None]

@@ -84,3 +84,32 @@ def check_case_info(case: CaseInfo) -> None:
             case.notes.encode("utf-8")
         except UnicodeEncodeError as e:
             raise UsageError(f"--notes: not valid text ({e.reason})") from e
+
+
+def check_distinct_evidence(sources: Sequence[tuple[str, str]]) -> None:
+    """Each evidence item once: the same path twice, or the same file or folder reached by
+    another path (a symbolic link, a hard link, ``./a`` and ``a``), would be listed and counted
+    twice, every finding doubled. Paths that cannot be looked at are left to the opener."""
+    seen: dict[tuple[int, int] | str, tuple[str, str]] = {}
+    for path, eid in sources:
+        keys: list[tuple[int, int] | str] = [os.path.realpath(path)]
+        try:
+            st = os.stat(path)
+            keys.append((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        for key in keys:
+            if key in seen:
+                first_path, first_id = seen[key]
+                raise UsageError(
+                    f"evidence {eid} ({path}) is the same item as {first_id} ({first_path}):"
+                    " give each evidence item once"
+                )
+        for key in keys:
+            seen[key] = (path, eid)
+
+
+def absolute_evidence_path(path: str) -> str:
+    """An evidence or hash-set path as stored: absolute, so ``--resume`` works from any folder
+    (symbolic links kept as given, so the record says which path the examiner named)."""
+    return os.path.abspath(path)
