@@ -1,0 +1,88 @@
+"""What a lab's script reads from a scan: findings counted once per (file, known entry), a scan
+that compared nothing or found nothing never mistaken for "no match", evidence given once.
+
+Inputs are real: the example folder's pictures (examples/evidence/case2) and CSV sets written
+from their hashes, an empty folder, and the same folder reached through a symbolic link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CASE2 = REPO / "examples" / "evidence" / "case2"
+
+
+def scan(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "triage", "scan", *args, "--case-number", "C-11", "--examiner", "J. Doe",
+         "--jobs", "1", "--no-evidence-hash"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def two_algorithms(tmp_path_factory) -> Path:
+    """A set whose rows give MD5 and SHA-256 of two pictures: four hashes, two known entries."""
+    folder = tmp_path_factory.mktemp("sets")
+    rows = ["id,category,name,md5,sha256"]
+    for n, name in enumerate(("garden.jpg", "kitchen.png"), start=1):
+        data = (CASE2 / name).read_bytes()
+        rows.append(f"K-{n},1,{name},{hashlib.md5(data).hexdigest()},{hashlib.sha256(data).hexdigest()}")
+    known = folder / "known.csv"
+    known.write_text("\n".join(rows) + "\n")
+    return known
+
+
+def test_findings_are_counted_once_per_file_and_known_entry(tmp_path, two_algorithms):
+    out = tmp_path / "case"
+    proc = scan(str(CASE2), "--hashset", str(two_algorithms), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert ": 2 matches in 2 files, 0 errors." in proc.stdout  # not "4 matches in 2 files"
+    report = json.loads((out / "report.json").read_text())
+    summary = report["summary"]
+    assert (summary["matches"], summary["match_rows"], summary["matched_files"]) == (2, 4, 2)
+    assert summary["no_files"] is False
+    assert sorted(m["algorithm"] for m in report["matches"]) == ["md5", "md5", "sha256", "sha256"]
+
+
+def test_a_scan_without_an_alert_set_is_refused_unless_inventory_only(tmp_path, two_algorithms):
+    proc = scan(str(CASE2), "--out", str(tmp_path / "a"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("triage: error: no --hashset given") and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "a").exists()
+    proc = scan(str(CASE2), "--ignore-set", str(two_algorithms), "--out", str(tmp_path / "b"))
+    assert proc.returncode == 2 and "no --hashset given" in proc.stderr
+    proc = scan(str(CASE2), "--inventory-only", "--out", str(tmp_path / "c"))
+    assert proc.returncode == 0, proc.stderr
+    assert "0 matches in 0 files" in proc.stdout
+
+
+def test_no_files_found_warns_and_exits_4(tmp_path, two_algorithms):
+    empty = tmp_path / "mnt"
+    empty.mkdir()
+    out = tmp_path / "case"
+    proc = scan(str(empty), "--hashset", str(two_algorithms), "--out", str(out))
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stdout.startswith("0 files (0 pictures/videos, 0 B)")
+    assert "triage: warning: no files were found on the evidence" in proc.stderr
+    summary = json.loads((out / "report.json").read_text())["summary"]
+    assert summary["no_files"] is True and summary["files"] == 0
+
+
+def test_the_same_evidence_twice_is_refused(tmp_path, two_algorithms):
+    link = tmp_path / "same"
+    link.symlink_to(CASE2)
+    for args in ((str(CASE2), str(CASE2)), (str(CASE2), str(link)), (str(CASE2), str(CASE2) + "/.")):
+        proc = scan(*args, "--hashset", str(two_algorithms), "--out", str(tmp_path / "case"))
+        assert proc.returncode == 2, args
+        assert "is the same item as EV1" in proc.stderr and proc.stderr.count("\n") == 1
+        assert not (tmp_path / "case").exists()
