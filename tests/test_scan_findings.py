@@ -86,3 +86,37 @@ def test_the_same_evidence_twice_is_refused(tmp_path, two_algorithms):
         assert proc.returncode == 2, args
         assert "is the same item as EV1" in proc.stderr and proc.stderr.count("\n") == 1
         assert not (tmp_path / "case").exists()
+
+
+def test_a_single_picture_file_is_a_one_file_evidence_item(tmp_path, two_algorithms):
+    """One exported picture is scanned as evidence of kind ``file`` at ``EV1/<name>``; before,
+    it was refused as "not a recognised disk image"."""
+    out = tmp_path / "case"
+    garden, kitchen = CASE2 / "garden.jpg", CASE2 / "kitchen.png"
+    proc = scan(str(garden), str(kitchen), "--hashset", str(two_algorithms), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("2 files (2 pictures/videos, ") and "2 matches in 2 files" in proc.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert [(e["id"], e["kind"], e["size"]) for e in report["evidence"]] == [
+        ("EV1", "file", garden.stat().st_size),
+        ("EV2", "file", kitchen.stat().st_size),
+    ]
+    assert [f["location"] for f in report["files"]] == ["EV1/garden.jpg", "EV2/kitchen.png"]
+    assert report["files"][0]["md5"] == hashlib.md5(garden.read_bytes()).hexdigest()
+
+
+def test_a_file_that_is_neither_a_disk_image_nor_a_picture_is_still_refused(tmp_path, two_algorithms):
+    proc = scan(str(CASE2 / "readme.txt"), "--hashset", str(two_algorithms), "--out", str(tmp_path / "c"))
+    assert proc.returncode == 2 and "not a recognised disk image" in proc.stderr
+
+
+def test_click_errors_are_one_line():
+    """The README promises one line on stderr for bad arguments, click's own included."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "triage", "scan", "x", "--jobs", "many"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "triage: error: Invalid value for '--jobs' / '-j': 'many' is not a valid integer range."
+        " (see 'triage scan --help')\n"
+    )

@@ -51,7 +51,7 @@ def main() -> None:
     TRIAGE_DEBUG=1). Ctrl-C ends with SIGINT itself, so a calling shell script stops too.
     """
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="triage", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
     except click.exceptions.NoArgsIsHelpError as e:
