@@ -120,3 +120,25 @@ def test_click_errors_are_one_line():
         "triage: error: Invalid value for '--jobs' / '-j': 'many' is not a valid integer range."
         " (see 'triage scan --help')\n"
     )
+
+
+def test_a_slow_raw_set_earns_a_note_on_what_an_index_would_save(tmp_path, two_algorithms, monkeypatch):
+    """Every raw set's load is timed; one slower than the threshold (0 s here, 5 s for real:
+    the example set loads in milliseconds) gets a note with the build command and the saving."""
+    from click.testing import CliRunner
+
+    from triage.cli.main import cli
+    from triage.hashsets import loadtime
+
+    monkeypatch.setattr(loadtime, "SLOW_LOAD_SECONDS", 0.0)
+    args = ["scan", str(CASE2), "--hashset", str(two_algorithms), "--out", str(tmp_path / "case"),
+            "--case-number", "C", "--examiner", "E", "-j", "1", "--quiet"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    note = result.stderr.strip().splitlines()[-1]
+    assert note.startswith("triage: note: loading the hash set known.csv (4 hashes) took ")
+    assert f"(triage hashset build {two_algorithms} -o known.idx, about " in note
+    assert "the next scan would load it in about 0.1 s, about " in note
+    monkeypatch.setattr(loadtime, "SLOW_LOAD_SECONDS", 5.0)
+    result = CliRunner().invoke(cli, [*args[:6], str(tmp_path / "again"), *args[7:]])
+    assert result.exit_code == 1 and "note" not in result.stderr

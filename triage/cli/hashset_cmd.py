@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from triage.cli.help import WholeHelpGroup
 from triage.cli.text import plural
 from triage.errors import UsageError
 from triage.hashsets import build_index
@@ -14,7 +15,7 @@ from triage.hashsets.describe import describe_set
 from triage.hashsets.indexfile import is_index
 
 
-@click.group("hashset")
+@click.group("hashset", cls=WholeHelpGroup)
 def hashset_group() -> None:
     """Compile known-hash sets into an index; describe an index or a set.
 

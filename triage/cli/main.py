@@ -14,6 +14,7 @@ import click
 
 from triage import __version__
 from triage.cli.hashset_cmd import hashset_group
+from triage.cli.help import WholeHelpGroup
 from triage.cli.report_cmd import report_cmd, verify_cmd
 from triage.cli.scan_cmd import scan_cmd
 from triage.errors import EXIT_ERROR, TriageError, exit_code_for
@@ -25,7 +26,7 @@ unreadable evidence, bad hash set; one line on stderr says which); 3 verify foun
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=WholeHelpGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="triage", message="%(prog)s %(version)s")
 def cli() -> None:
     """Find known pictures and videos on seized media and report them with chain of custody.

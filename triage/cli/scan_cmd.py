@@ -15,17 +15,19 @@ import click
 from triage.case.store import CASE_DB
 from triage.cli.cluster_opts import CLUSTER_PARAMS, cluster_options, cluster_scheduler
 from triage.cli.custody_opts import check_verify_after, custody_options, resolve
+from triage.cli.help import SCAN_REQUIRED, SCAN_SECTIONS, SectionedCommand
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
 from triage.cli.text import plural, size_text
 from triage.errors import EXIT_MATCHES, EXIT_NO_FILES, EXIT_OK, UsageError
+from triage.hashsets.loadtime import RawLoad
 from triage.records import MatchPolicy
 from triage.scan.options import default_jobs
 from triage.scan.pipeline import ScanOptions, ScanResult, scan
 from triage.scan.resume import resume, why_not_resumable
 
 
-@click.command("scan")
+@click.command("scan", cls=SectionedCommand, sections=SCAN_SECTIONS, required=SCAN_REQUIRED)
 @click.argument("evidence", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "--hashset",
@@ -65,8 +67,8 @@ from triage.scan.resume import resume, why_not_resumable
     help="Continue a scan that was killed part-way, with the settings it recorded (only --jobs and"
     " --quiet may be given with it).",
 )
-@click.option("--case-number", default=None, help="Case number for the custody record (or in --case-file).")
-@click.option("--examiner", default=None, help="Examiner's name for the custody record (or in --case-file).")
+@click.option("--case-number", default=None, help="Case number for the custody record.")
+@click.option("--examiner", default=None, help="Examiner's name for the custody record.")
 @click.option("--agency", default=None, help="Agency or lab.")
 @click.option("--notes", default=None, help="Free-text notes recorded in the case.")
 @click.option(
@@ -107,7 +109,7 @@ from triage.scan.resume import resume, why_not_resumable
     type=click.FloatRange(1, None),
     default=120.0,
     show_default=True,
-    help="Seconds a worker may spend on one file (plus 1 s per 2 MB) before it is stopped.",
+    help="Seconds a worker may spend on one file (plus 1 s for every 2,000,000 bytes) before it is stopped.",
 )
 @click.option(
     "--carve/--no-carve",
@@ -144,7 +146,10 @@ def scan_cmd(
     quiet: bool,
     **report_options: Any,
 ) -> None:
-    """Scan EVIDENCE (disk images: raw/dd, split raw, E01; or folders) into a new case folder.
+    """Scan EVIDENCE (disk images, folders, single pictures or videos) into a new case folder.
+
+    EVIDENCE: raw/dd, split raw, E01, VHD/VHDX, VMDK, QCOW images; a folder; or one picture or
+    video file. Give each item once.
 
     Finds every file (deleted ones too), detects pictures and videos by content, hashes them
     (MD5, SHA-1, SHA-256; PDQ and pHash for pictures), matches them against the known-hash sets
@@ -275,6 +280,9 @@ def _report(result: ScanResult, quiet: bool) -> None:
             f" {plural(result.matches, 'match', 'matches')} in {plural(result.matched_files, 'file')},"
             f" {plural(result.errors, 'error')}. Report: {result.case_dir / 'report.html'}"
         )
+    for load in result.raw_loads:
+        if load.slow:
+            _slow_set_note(load)
     if result.no_files:
         click.echo(
             "triage: warning: no files were found on the evidence (an empty or unmounted folder?):"
@@ -295,3 +303,18 @@ def _report(result: ScanResult, quiet: bool) -> None:
     if result.no_files:
         sys.exit(EXIT_NO_FILES)
     sys.exit(EXIT_MATCHES if result.matches else EXIT_OK)
+
+
+def _slow_set_note(load: RawLoad) -> None:
+    """A raw set that loads slowly is loaded again by every scan: say what an index would save."""
+    name = os.path.basename(load.path)
+    stem = os.path.splitext(name)[0] or name
+    index_seconds = load.index_seconds()
+    command = shlex.join(["triage", "hashset", "build", load.path, "-o", f"{stem}.idx"])
+    click.echo(
+        f"triage: note: loading the hash set {name} ({plural(load.hashes, 'hash', 'hashes')}) took"
+        f" {load.seconds:.1f} s, and every scan loads it again; compiled once into an index"
+        f" ({command}, about {load.build_seconds():.0f} s), the next scan would load it in about"
+        f" {index_seconds:.1f} s, about {load.seconds / index_seconds:,.0f}x faster",
+        err=True,
+    )

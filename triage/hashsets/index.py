@@ -14,6 +14,7 @@ role (alert or ignore).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,6 +23,7 @@ from triage.hashing.video_match import frames_by_video
 from triage.hashsets.base import ALGORITHM_ORDER, HEX_DIGITS, is_hex
 from triage.hashsets.compiled import CompiledIndex
 from triage.hashsets.edits import picture_matches, video_matches
+from triage.hashsets.loadtime import RawLoad
 from triage.hashsets.mih import MultiIndexHamming
 from triage.hashsets.search import HammingSearch
 from triage.inputfiles import require_regular_file
@@ -182,6 +184,10 @@ class _CompiledPart:
 class MatchIndex:
     """Everything needed to match files against a fixed list of sets (raw or compiled)."""
 
+    #: How long each raw set given to :func:`open_match_index` took to load (for the note
+    #: that an index would be faster).
+    raw_loads: tuple[RawLoad, ...] = ()
+
     def __init__(self, parts: Sequence[_Part]) -> None:
         self._parts = tuple(parts)
         paths = [info.path for part in self._parts for info in part.infos]
@@ -291,11 +297,17 @@ def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> Mat
     from triage.hashsets.loader import check_role, load_hashset
 
     parts: list[MatchIndex] = []
+    loads: list[RawLoad] = []
     for path, role in specs:
         check_role(role)
         require_regular_file(path, "hash-set", HashSetError)
         if is_index(path):
             parts.append(MatchIndex.open(path, "ignore" if role == "ignore" else None))
         else:
-            parts.append(MatchIndex.build([load_hashset(path, role=role)]))
-    return MatchIndex.join(parts)
+            started = time.monotonic()
+            loaded = load_hashset(path, role=role)
+            parts.append(MatchIndex.build([loaded]))
+            loads.append(RawLoad(loaded.info.path, loaded.info.entries, time.monotonic() - started))
+    index = MatchIndex.join(parts)
+    index.raw_loads = tuple(loads)
+    return index

@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.errors import CaseError
 from triage.records import ArchiveLimits, DecodePolicy, MatchPolicy
 from triage.reports import DEFAULT_FORMATS
+
+if TYPE_CHECKING:
+    from triage.hashsets.loadtime import RawLoad
 
 #: Version of the settings layout :meth:`ScanOptions.to_settings` writes. 1: cases made before
 #: the version was recorded (and before the upscaled hash: see :func:`_migrate`).
@@ -172,6 +175,8 @@ class ScanResult:
     match_rows: int = 0
     #: The evidence held no file at all (an empty or unmounted folder): nothing was compared.
     no_files: bool = False
+    #: Raw sets loaded by this run and how long each took (a slow one earns a note).
+    raw_loads: tuple[RawLoad, ...] = ()
 
 
 ProgressFn = Callable[[Progress], None]

@@ -197,6 +197,7 @@ def run_remaining(
         damage=damage,
         match_rows=summary["match_rows"],
         no_files=bool(summary["no_files"]),
+        raw_loads=index.raw_loads,
     )
 
 
