@@ -142,3 +142,17 @@ def test_a_slow_raw_set_earns_a_note_on_what_an_index_would_save(tmp_path, two_a
     monkeypatch.setattr(loadtime, "SLOW_LOAD_SECONDS", 5.0)
     result = CliRunner().invoke(cli, [*args[:6], str(tmp_path / "again"), *args[7:]])
     assert result.exit_code == 1 and "note" not in result.stderr
+
+
+def test_category_scheme_on_scan_names_a_raw_sets_categories(tmp_path, two_algorithms):
+    """``--category-scheme vics`` on the scan itself: the CSV's category 1 is Project VIC's
+    (csam), not "custom", without editing the set or compiling an index."""
+    out = tmp_path / "case"
+    proc = scan(str(CASE2), "--hashset", str(two_algorithms), "--category-scheme", "VICS", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert [h["category_scheme"] for h in report["hashsets"]] == ["vics"]
+    assert {m["category_normalised"] for m in report["matches"]} == {"csam"}
+    proc = scan(str(CASE2), "--hashset", str(two_algorithms), "--category-scheme", "two words",
+                "--out", str(tmp_path / "bad"))  # fmt: skip
+    assert proc.returncode == 2 and "a category scheme is one word" in proc.stderr

@@ -26,6 +26,7 @@ SCAN_SECTIONS = (
             "hashsets",
             "ignore_sets",
             "inventory_only",
+            "category_scheme",
             "perceptual_hashes",
             "pdq_distance",
             "pdq_quality",

@@ -46,6 +46,13 @@ from triage.scan.resume import resume, why_not_resumable
     " also matched by an alert set is a conflict. A set file or an index. Repeatable.",
 )
 @click.option(
+    "--category-scheme",
+    metavar="SCHEME",
+    help="The scheme the categories of set files (not indexes) follow when a set does not say so"
+    " itself: vics, caid or one word naming your lab's own (reports then show vics/caid categories"
+    " by name).",
+)
+@click.option(
     "--inventory-only",
     is_flag=True,
     help="List and hash the evidence without any --hashset (an inventory): without it, a scan with"
@@ -127,6 +134,7 @@ def scan_cmd(
     evidence: tuple[str, ...],
     hashsets: tuple[str, ...],
     ignore_sets: tuple[str, ...],
+    category_scheme: str | None,
     inventory_only: bool,
     out: Path | None,
     resume_dir: Path | None,
@@ -205,6 +213,7 @@ def scan_cmd(
             command_line=["triage", *sys.argv[1:]],
             on_progress=on_progress,
             scheduler=scheduler,
+            category_scheme=category_scheme,
         )
     _report(result, quiet)
 

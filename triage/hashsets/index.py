@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from triage.errors import HashSetError
@@ -288,14 +288,20 @@ def _checked(hashes: FileHashes, algorithm: str) -> str | None:
     return value.lower()
 
 
-def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> MatchIndex:
+def open_match_index(
+    specs: Sequence[tuple[str | os.PathLike[str], str]],
+    category_schemes: Mapping[str, str | None] | None = None,
+) -> MatchIndex:
     """One MatchIndex over ``specs`` (pairs of path and role): each path is a raw set, loaded
     in memory with that role, or a compiled index (recognised by its header), whose sets keep
     the roles they were built with unless the role is ``ignore``, which applies to all of them.
+    ``category_schemes`` (by the path as given, or ``""`` for every raw set) names the category
+    scheme of raw sets that do not declare one themselves (a declaration in the set wins).
     """
     from triage.hashsets.indexfile import is_index
     from triage.hashsets.loader import check_role, load_hashset
 
+    schemes = dict(category_schemes or {})
     parts: list[MatchIndex] = []
     loads: list[RawLoad] = []
     for path, role in specs:
@@ -305,7 +311,8 @@ def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> Mat
             parts.append(MatchIndex.open(path, "ignore" if role == "ignore" else None))
         else:
             started = time.monotonic()
-            loaded = load_hashset(path, role=role)
+            scheme = schemes.get(os.fspath(path), schemes.get(""))
+            loaded = load_hashset(path, role=role, category_scheme=scheme)
             parts.append(MatchIndex.build([loaded]))
             loads.append(RawLoad(loaded.info.path, loaded.info.entries, time.monotonic() - started))
     index = MatchIndex.join(parts)

@@ -58,6 +58,7 @@ def scan(
     command_line: Sequence[str],
     on_progress: ProgressFn | None = None,
     scheduler: Scheduler | None = None,
+    category_scheme: str | None = None,
 ) -> ScanResult:
     """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``.
 
@@ -81,7 +82,9 @@ def scan(
     scheduler.warm_up()  # workers get ready while we load sets and list
 
     specs = [(h, "alert") if isinstance(h, str) else h for h in hashsets]
-    index = open_match_index([(absolute_evidence_path(path), role) for path, role in specs])
+    index = open_match_index(
+        [(absolute_evidence_path(path), role) for path, role in specs], {"": category_scheme}
+    )
     opened: list[Evidence] = []
     try:
         for path, eid in sources:

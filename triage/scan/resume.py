@@ -119,6 +119,9 @@ def _check_case(store: CaseStore, jobs: int | None) -> ScanOptions:
 def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:
     """The same sets with the same roles; each set's SHA-256 must be the recorded one."""
     specs: dict[str, str] = {}
+    # A raw set's category scheme given on the command line (--category-scheme) is recorded
+    # with the set, not in the file: give it again (a scheme the file declares wins anyway).
+    schemes = {info.path: info.category_scheme for info in recorded if info.index is None}
     for info in recorded:
         path = info.index or info.path
         if not Path(path).is_file():
@@ -129,7 +132,7 @@ def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:
             roles = {i.role for i in recorded if i.index == info.index}
             specs[path] = "ignore" if roles == {"ignore"} else "alert"
     try:
-        index = open_match_index(list(specs.items()))
+        index = open_match_index(list(specs.items()), schemes)
     except TriageError as e:
         raise HashSetError(f"hash sets cannot be loaded again: {e}") from e
     now = {(i.path, i.index): i for i in index.infos}
