@@ -86,6 +86,9 @@ def test_the_same_evidence_twice_is_refused(tmp_path, two_algorithms):
         assert proc.returncode == 2, args
         assert "is the same item as EV1" in proc.stderr and proc.stderr.count("\n") == 1
         assert not (tmp_path / "case").exists()
+    known = str(two_algorithms)
+    proc = scan(str(CASE2 / "garden.jpg"), str(CASE2), "--hashset", known, "--out", str(tmp_path / "c"))
+    assert proc.returncode == 2 and "is inside evidence EV2" in proc.stderr
 
 
 def test_a_single_picture_file_is_a_one_file_evidence_item(tmp_path, two_algorithms):
