@@ -159,3 +159,13 @@ def test_category_scheme_on_scan_names_a_raw_sets_categories(tmp_path, two_algor
     proc = scan(str(CASE2), "--hashset", str(two_algorithms), "--category-scheme", "two words",
                 "--out", str(tmp_path / "bad"))  # fmt: skip
     assert proc.returncode == 2 and "a category scheme is one word" in proc.stderr
+
+
+def test_one_of_everything_is_singular(tmp_path):
+    out = tmp_path / "case"
+    proc = scan(str(CASE2 / "garden.jpg"), "--inventory-only", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 file (1 picture/video, 3.1 KiB) in ")
+    assert ": 0 matches in 0 files, 0 errors." in proc.stdout
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "1 file (1 picture, 0 videos, 0 deleted) on 1 evidence item · 0 hash sets · " in html
