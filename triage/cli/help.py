@@ -54,7 +54,7 @@ SCAN_SECTIONS = (
             "sign_key",
         ),
     ),
-    ("Performance", ("jobs", "timeout", "quiet")),
+    ("Performance", ("jobs", "timeout", "quiet", "cluster", "cluster_ca", "cluster_cert", "cluster_key")),
 )
 SCAN_REQUIRED = {
     "hashsets": "required, or --inventory-only",
