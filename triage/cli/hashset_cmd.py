@@ -8,11 +8,12 @@ import click
 
 from triage.cli.help import WholeHelpGroup
 from triage.cli.text import plural
-from triage.errors import UsageError
+from triage.errors import HashSetError, UsageError
 from triage.hashsets import build_index
 from triage.hashsets.compiled import CompiledIndex
 from triage.hashsets.describe import describe_set
 from triage.hashsets.indexfile import is_index
+from triage.inputfiles import require_regular_file
 
 
 @click.group("hashset", cls=WholeHelpGroup)
@@ -107,6 +108,7 @@ def info_cmd(path: str) -> None:
       triage hashset info sets.idx
       triage hashset info vics-export.json
     """
+    require_regular_file(path, "hash-set", HashSetError)  # a pipe would block the sniffing below
     if is_index(path):
         _index_info(path)
     else:
