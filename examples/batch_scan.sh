@@ -4,9 +4,12 @@
 #   examples/batch_scan.sh OUT_ROOT KNOWN_SET EVIDENCE...
 #   examples/batch_scan.sh /tmp/cases examples/known-hashes.csv examples/evidence/case1.dd examples/evidence/case2
 #
-# Each evidence item gets its own case folder OUT_ROOT/<n>-<name>. triage's exit code says what
-# happened: 0 no match, 1 matches found, 2 error (bad evidence or hash set, cluster lost), 130
-# interrupted. File names are passed as arguments (never through eval or a re-parsed string), so
+# Every run makes a fresh folder OUT_ROOT/<run> (<run> is the UTC time and this script's process
+# id), so the script can run again with the same OUT_ROOT: triage never writes over a case. Each
+# evidence item gets its own case folder OUT_ROOT/<run>/<n>-<name> and a case number unique to the
+# run, BATCH-<run>-<n>. triage's exit code says what happened: 0 no match, 1 matches found,
+# 2 error (bad evidence or hash set, cluster lost), 4 no files found at all (an empty or unmounted
+# folder: nothing was compared, which is NOT "no match"), 130 interrupted. File names are passed as arguments (never through eval or a re-parsed string), so
 # names with spaces, shell characters or a leading '-' are safe ('--' ends the options).
 #
 # Cluster variant: with TRIAGE_CLUSTER set (tls://scheduler:8786, started with `dask scheduler`
@@ -21,7 +24,9 @@ set -u
 out_root=${1:?usage: batch_scan.sh OUT_ROOT KNOWN_SET EVIDENCE...}
 known=${2:?usage: batch_scan.sh OUT_ROOT KNOWN_SET EVIDENCE...}
 shift 2
-mkdir -p -- "$out_root"
+run="$(date -u +%Y%m%dT%H%M%SZ)-$$"
+run_dir="$out_root/$run"
+mkdir -p -- "$run_dir" || exit 2
 cluster=()
 parallel=1
 if [ -n "${TRIAGE_CLUSTER:-}" ]; then
@@ -31,7 +36,7 @@ if [ -n "${TRIAGE_CLUSTER:-}" ]; then
     [ -n "${TRIAGE_CLUSTER_KEY:-}" ] && cluster+=(--cluster-key "$TRIAGE_CLUSTER_KEY")
     parallel=${TRIAGE_PARALLEL:-4}
 fi
-n=0 matched=0 failed=0
+n=0 matched=0 failed=0 empty=0
 pids=() labels=() dirs=()
 
 report() {  # wait for the scans started so far and say how each ended
@@ -42,7 +47,10 @@ report() {  # wait for the scans started so far and say how each ended
         case $status in
             0) echo "${labels[$i]}: no match (${dirs[$i]})" ;;
             1) echo "${labels[$i]}: MATCHES (${dirs[$i]}/report.html)"; matched=$((matched + 1)) ;;
-            130) echo "interrupted at ${labels[$i]}" >&2; exit 130 ;;
+            4) echo "${labels[$i]}: NO FILES FOUND, nothing compared (not mounted?) (${dirs[$i]})" >&2
+               empty=$((empty + 1)) ;;
+            130) echo "interrupted at ${labels[$i]} (continue: triage scan --resume ${dirs[$i]})" >&2
+                 exit 130 ;;
             *) echo "${labels[$i]}: FAILED (exit $status)" >&2; failed=$((failed + 1)) ;;
         esac
     done
@@ -52,15 +60,16 @@ report() {  # wait for the scans started so far and say how each ended
 for evidence in "$@"; do
     n=$((n + 1))
     name=$(basename -- "$evidence")
-    case_dir="$out_root/$n-${name//[^A-Za-z0-9._-]/_}"
+    case_dir="$run_dir/$n-${name//[^A-Za-z0-9._-]/_}"
     triage scan --hashset "$known" --out "$case_dir" \
-        --case-number "BATCH-$(date -u +%Y%m%d)-$n" --examiner "${EXAMINER:-lab batch}" \
+        --case-number "BATCH-$run-$n" --examiner "${EXAMINER:-lab batch}" \
         --evidence-id "EV$n" --quiet "${cluster[@]}" -- "$evidence" &
     pids+=("$!") labels+=("EV$n $evidence") dirs+=("$case_dir")
     [ "${#pids[@]}" -ge "$parallel" ] && report
 done
 report
-echo "$n evidence items: $matched with matches, $failed failed"
+echo "$n evidence items in $run_dir: $matched with matches, $empty with no files, $failed failed"
 [ "$failed" -eq 0 ] || exit 2
+[ "$empty" -eq 0 ] || exit 4
 [ "$matched" -eq 0 ] || exit 1
 exit 0

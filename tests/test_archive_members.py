@@ -165,6 +165,7 @@ def test_scan_lists_every_repeated_member_at_its_own_location(tmp_path):
     bad_utf8_zip(folder / "bad.zip", local_too=True)
     out = tmp_path / "case"
     args = ["scan", str(folder), "--out", str(out), "--case-number", "C", "--examiner", "E", "-j", "2"]
+    args.append("--inventory-only")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "triage", *args], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr

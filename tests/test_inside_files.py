@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 def scan(evidence: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     args = ["scan", *evidence, "--out", str(out), "--case-number", "C-1", "--examiner", "J. Doe", "-j", "2"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "triage", *args, *extra]
+    inventory = () if "--hashset" in extra else ("--inventory-only",)
+    cmd = [sys.executable, "-m", "triage", *args, *extra, *inventory]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 

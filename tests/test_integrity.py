@@ -16,7 +16,7 @@ def test_verify_after_reports_progress_and_unchanged(tmp_path):
     out = tmp_path / "case"
     proc = subprocess.run(
         [sys.executable, "-m", "triage", "scan", str(DATA / "mbr_fat_ext2.E01"), "--out", str(out),
-         "--case-number", "C", "--examiner", "E", "-q"],
+         "--case-number", "C", "--examiner", "E", "-q", "--inventory-only"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -48,6 +48,7 @@ def scan(evidence: list[str], out: Path, *extra: str) -> subprocess.CompletedPro
         "--jobs",
         "2",
         *extra,
+        *(() if "--hashset" in extra else ("--inventory-only",)),
     )
 
 
@@ -236,9 +237,37 @@ def test_existing_case_is_never_overwritten(raw_case):
 def test_version_and_every_command_has_help_with_an_example():
     proc = run("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("triage ")
-    for command in ([], ["scan"], ["report"], ["verify"]):
+    for command in (
+        [],
+        ["scan"],
+        ["report"],
+        ["verify"],
+        ["hashset"],
+        ["hashset", "build"],
+        ["hashset", "info"],
+    ):
         proc = run(*command, "--help")
         assert proc.returncode == 0 and "Example" in proc.stdout, command
+
+
+def test_scan_help_groups_its_options_and_marks_the_required_ones():
+    out = run("scan", "--help").stdout
+    sections = ["Evidence:", "Hash sets and matching:", "Output and custody:", "Performance:"]
+    assert [out.index(s) for s in sections] == sorted(out.index(s) for s in sections)
+    between = out.split("Hash sets and matching:", 1)[1].split("Output and custody:", 1)[0]
+    assert "--hashset FILE" in between and "--pdq-distance" in between and "--out" not in between
+    assert "[required, or --inventory-only] Alert set" in " ".join(between.split())
+    custody = " ".join(out.split("Output and custody:", 1)[1].split("Performance:", 1)[0].split())
+    assert "--out PATH [required, or --resume]" in custody
+    assert "--examiner TEXT [required, or in --case-file]" in custody
+
+
+def test_the_command_list_shows_whole_descriptions():
+    out = " ".join(run("--help").stdout.split())
+    assert (
+        "scan Scan EVIDENCE (disk images, folders, single pictures or videos) into a new case folder." in out
+    )
+    assert "..." not in out.split("Commands:", 1)[1]
 
 
 def test_evidence_ids_and_multiple_items(tmp_path):

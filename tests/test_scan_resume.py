@@ -77,18 +77,32 @@ def hashed_count(db: Path) -> tuple[int, int] | None:
         conn.close()
 
 
-def start_and_kill(args: list[str], db: Path) -> tuple[int, int]:
+def start_and_kill(
+    args: list[str], db: Path, cwd: Path | None = None, interrupt: bool = False
+) -> tuple[int, int] | str:
     """Start the scan in its own process group and SIGKILL the group (workers too, as a power
-    loss would) once some but not all entries are hashed."""
+    loss would) once some but not all entries are hashed. With ``interrupt``, send the scan
+    SIGINT instead (Ctrl-C) and return what it wrote on stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        triage(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        triage(*args),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if interrupt else subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             counts = hashed_count(db) if db.exists() else None
             if counts and 5 <= counts[0] < counts[1] - 10:
+                if interrupt:
+                    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+                    _, err = proc.communicate(timeout=60)
+                    assert proc.returncode in (-signal.SIGINT, 130), err
+                    return err
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
                 return counts
@@ -114,9 +128,13 @@ def cases(tmp_path_factory) -> dict[str, object]:
     clean = run(*scan_args(root / "pictures", known, root / "clean", jobs=2))
     assert clean.returncode == 1, clean.stderr
     killed = root / "killed"
-    counts = start_and_kill(scan_args(root / "pictures", known, killed), killed / "case.sqlite")
+    # Started with relative paths from ``root``, resumed from another folder (the tests' own).
+    relative = scan_args(Path("pictures"), Path("known.csv"), Path("killed"))
+    relative[1] = os.path.relpath(DATA / "mbr_fat_ext2.dd", root)
+    counts = start_and_kill(relative, killed / "case.sqlite", cwd=root)
     spare = root / "spare"
     shutil.copytree(killed, spare)
+    assert Path.cwd() != root
     resumed = run("scan", "--resume", str(killed), "--jobs", "2")
     return {"root": root, "known": known, "counts": counts, "resumed": resumed, "spare": spare}
 
@@ -218,3 +236,42 @@ def test_a_case_recorded_before_the_upscaled_hash_resumes_without_it():
     assert ScanOptions.from_settings(settings, 1).decode_policy.upscale_below == 0
     settings["decode_policy"]["upscale_below"] = 448
     assert ScanOptions.from_settings(settings, 1).decode_policy.upscale_below == 448
+
+
+def test_evidence_and_sets_are_stored_absolute_with_the_path_as_given(cases):
+    """The killed scan was started from another folder with relative paths: the case keeps
+    absolute ones (which let the resume above work) and the path as the examiner gave it."""
+    report = json.loads((cases["root"] / "killed" / "report.json").read_text())
+    disk, folder = report["evidence"]
+    assert disk["source"] == str(DATA / "mbr_fat_ext2.dd")
+    assert disk["details"]["path as given"] == os.path.relpath(DATA / "mbr_fat_ext2.dd", cases["root"])
+    assert folder["source"] == str(cases["root"] / "pictures")
+    assert folder["details"]["path as given"] == "pictures"
+    assert [h["path"] for h in report["hashsets"]] == [str(cases["known"])]
+
+
+def test_ctrl_c_prints_the_command_that_continues_the_scan(cases):
+    root = cases["root"]
+    stderr = start_and_kill(
+        scan_args(root / "pictures", cases["known"], Path("stopped")),
+        root / "stopped" / "case.sqlite",
+        cwd=root,
+        interrupt=True,
+    )
+    assert isinstance(stderr, str)
+    assert f"triage: to continue the scan: triage scan --resume {root / 'stopped'}\n" in stderr
+    again = run("scan", "--resume", str(root / "stopped"), "--jobs", "2")
+    assert again.returncode == 1, again.stderr
+
+
+def test_rates_after_a_resume_count_only_this_runs_work():
+    """A resume starts with 8,000 files done by the first run: 10 files hashed in 2 s are
+    5 files/s, not 4,005."""
+    from triage.cli.progress import describe
+    from triage.scan.options import Progress
+
+    p = Progress(stage="hashing", files_done=8010, files_total=9000, bytes_done=8_010 << 20,
+                 bytes_total=9_000 << 20, started=time.monotonic() - 2.0, files_before=8000,
+                 bytes_before=8_000 << 20)  # fmt: skip
+    line = describe(p)
+    assert " 5.0 files/s, 5.0 MiB/s, ETA 19" in line, line

@@ -29,6 +29,7 @@ def scan(out: Path, *sets: str) -> tuple[subprocess.CompletedProcess[str], dict]
     proc = run(
         "scan", str(DATA / "mbr_fat_ext2.dd"), "--out", str(out), "--case-number", "C-1",
         "--examiner", "J. Doe", "--jobs", "2", "--no-evidence-hash", *sets,
+        *(() if "--hashset" in sets else ("--inventory-only",)),
     )  # fmt: skip
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
     return proc, report

@@ -48,6 +48,9 @@ EXIT_MATCHES = 1
 EXIT_ERROR = 2
 #: ``triage verify`` found a changed file or audit line.
 EXIT_TAMPERED = 3
+#: A scan finished but found no file at all on its evidence (an empty or unmounted folder):
+#: nothing was compared, which a lab's script must not take for "no match" (0).
+EXIT_NO_FILES = 4
 
 EXIT_CODES: dict[type[TriageError], int] = {
     TriageError: EXIT_ERROR,

@@ -163,7 +163,7 @@ def test_results_matches_errors_and_summary(store):
     assert store.summary() == {
         "files": 9, "media_files": 2, "pictures": 1, "videos": 1, "matches": 2, "matched_files": 1,
         "errors": 2, "deleted": 4, "bytes": sum(e.size for e in make_entries()), "pending": 7,
-        "known_good": 0, "conflicts": 0,
+        "known_good": 0, "conflicts": 0, "match_rows": 2, "no_files": False,
     }  # fmt: skip
 
 

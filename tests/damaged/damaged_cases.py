@@ -20,6 +20,7 @@ def run_scan(evidence: Path, out: Path, *extra: str) -> subprocess.CompletedProc
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "triage", "scan", str(evidence), "--out", str(out)]
     cmd += ["--case-number", "C-12", "--examiner", "J. Doe", "--jobs", "1", "--no-evidence-hash", *extra]
+    cmd += [] if "--hashset" in extra else ["--inventory-only"]
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
 
 

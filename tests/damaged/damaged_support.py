@@ -24,7 +24,9 @@ def run_triage(*args: str, timeout: float = 300, **kwargs: object) -> subprocess
 
 
 def scan_args(evidence: list[str], out: Path, *extra: str) -> list[str]:
-    return ["scan", *evidence, "--out", str(out), "--case-number", "C-12", "--examiner", "J. Doe", *extra]
+    inventory = () if "--hashset" in extra else ("--inventory-only",)
+    args = ["scan", *evidence, "--out", str(out), "--case-number", "C-12", "--examiner", "J. Doe"]
+    return [*args, *extra, *inventory]
 
 
 def shared() -> Path:

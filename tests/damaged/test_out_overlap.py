@@ -85,6 +85,7 @@ def test_scan_refuses_out_through_a_symlink_and_writes_nothing(tmp_path, evidenc
             "--examiner",
             "J. Doe",
             "--no-evidence-hash",
+            "--inventory-only",
         ],
         capture_output=True,
         text=True,

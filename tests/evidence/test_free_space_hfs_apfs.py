@@ -161,7 +161,7 @@ def test_picture_written_into_free_space_is_carved(name, block, volume, testdata
     image.write_bytes(bytes(data))
     out = tmp_path / "case"
     cmd = [sys.executable, "-m", "triage", "scan", str(image), "--out", str(out), "--carve"]
-    cmd += ["--case-number", "C-1", "--examiner", "J. Doe", "-j", "1"]
+    cmd += ["--case-number", "C-1", "--examiner", "J. Doe", "-j", "1", "--inventory-only"]
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)}
     )

@@ -386,3 +386,31 @@ def test_vpdq_fixture(samples: ModuleType, data_dir: Path) -> None:
         )
         for f, q, h, t in samples.VPDQ_FRAMES
     ]
+
+
+def test_vics_cases_form_reads_the_media_of_every_case(data_dir: Path) -> None:
+    """A ``$metadata#Cases`` export nests media in each case (two cases here): every case's media
+    are read, the same hashes as the flat ``#Media`` form, each with its own start line and its
+    case's number kept as a label."""
+    path = data_dir / "vics-cases.json"
+    lines = path.read_text().splitlines()
+    starts = {str(n): i for i, t in enumerate(lines) for n in "12" if t.strip() == f'"MediaID": {n},'}
+    loaded = load_hashset(path)
+    assert loaded.info.format == "vics"
+    flat = load_hashset(data_dir / "vics-1.json")
+    assert sorted((k.algorithm, k.value, k.entry_id) for k in loaded.hashes) == sorted(
+        (k.algorithm, k.value, k.entry_id) for k in flat.hashes
+    )
+    assert {k.entry_id: k.line for k in loaded.hashes} == starts
+    cases = {k.entry_id: dict(k.labels).get("CaseNumber") for k in loaded.hashes}
+    assert cases == {"1": "2026-0042", "2": "2026-0043"}
+    assert dict(next(k for k in loaded.hashes if k.entry_id == "1").labels)["CaseID"] == "c-17"
+
+
+def test_vics_cases_form_decoded_whole_when_not_so_named(tmp_path: Path, data_dir: Path) -> None:
+    """A case holding ``Media`` under a ``#Media`` context (a tool that names it wrongly) is read
+    too, not taken for a media record without hashes."""
+    text = (data_dir / "vics-cases.json").read_text().replace("$metadata#Cases", "$metadata#Media")
+    (tmp_path / "cases.json").write_text(text)
+    loaded = load_hashset(tmp_path / "cases.json")
+    assert {k.entry_id for k in loaded.hashes} == {"1", "2"}

@@ -117,7 +117,7 @@ def test_report_json_content(case_dir):
     assert r["summary"] == {
         "files": 7, "media_files": 5, "pictures": 5, "videos": 0, "matches": 5, "matched_files": 5,
         "errors": 2, "deleted": 3, "bytes": sum(1000 + i for i in range(7)), "pending": 1,
-        "known_good": 0, "conflicts": 0,
+        "known_good": 0, "conflicts": 0, "match_rows": 5, "no_files": False,
     }  # fmt: skip
     assert [f["location"] for f in r["files"]] == sorted(f["location"] for f in r["files"])
     paths = {f["path"] for f in r["files"]}

@@ -33,6 +33,12 @@ FROM entries {where} ORDER BY location, id
 # sets is known good: counted, flagged in the file list, and not listed among the matches.
 _ALERTED = "(SELECT entry FROM matches WHERE role = 'alert')"
 
+# A *finding* is a file and one known entry, whatever number of its hashes agreed: the set's own
+# entry id when it has one, else the entry's category and name (the algorithms of one unnamed row
+# share both). The reports group per-algorithm match rows the same way (triage.reports.overview).
+_FINDING = """entry, hashset, role, known_entry_id,
+    CASE WHEN known_entry_id IS NULL THEN category END, CASE WHEN known_entry_id IS NULL THEN name END"""
+
 _CONFLICTS_SQL = f"""
 SELECT e.id AS file_id, e.location, e.evidence_id, e.path,
        (SELECT json_group_array(DISTINCT hashset) FROM (SELECT hashset FROM matches
@@ -64,7 +70,9 @@ SELECT COUNT(*) AS files,
        COUNT(media_kind) AS media_files,
        IFNULL(SUM(media_kind = 'picture'), 0) AS pictures,
        IFNULL(SUM(media_kind = 'video'), 0) AS videos,
-       (SELECT COUNT(*) FROM matches WHERE entry IN {_ALERTED}) AS matches,
+       (SELECT COUNT(*) FROM (SELECT DISTINCT {_FINDING} FROM matches WHERE entry IN {_ALERTED}))
+           AS matches,
+       (SELECT COUNT(*) FROM matches WHERE entry IN {_ALERTED}) AS match_rows,
        (SELECT COUNT(DISTINCT entry) FROM matches WHERE role = 'alert') AS matched_files,
        (SELECT COUNT(DISTINCT entry) FROM matches WHERE role = 'ignore' AND entry NOT IN {_ALERTED})
            AS known_good,
@@ -73,7 +81,8 @@ SELECT COUNT(*) AS files,
        (SELECT COUNT(*) FROM errors) AS errors,
        IFNULL(SUM(deleted), 0) AS deleted,
        IFNULL(SUM(size), 0) AS bytes,
-       IFNULL(SUM(state = 0), 0) AS pending
+       IFNULL(SUM(state = 0), 0) AS pending,
+       COUNT(*) = 0 AS no_files
 FROM entries
 """
 
@@ -230,8 +239,13 @@ class CaseReader:
     def errors(self) -> list[dict[str, Any]]:
         return list(self.iter_errors())
 
-    def summary(self) -> dict[str, int]:
-        return dict(self._conn.execute(_SUMMARY_SQL).fetchone())
+    def summary(self) -> dict[str, int | bool]:
+        """Counts of the case. ``matches`` counts findings (file, known entry), ``match_rows`` the
+        per-algorithm rows behind them; ``no_files`` is true when the evidence held no file at all
+        (an empty or unmounted folder), which must never read as "no match"."""
+        row = dict(self._conn.execute(_SUMMARY_SQL).fetchone())
+        row["no_files"] = bool(row["no_files"])
+        return row
 
     def evidence_totals(self) -> dict[str, tuple[int, int]]:
         """``{evidence id: (files listed, bytes in them)}``: what a folder holds, whose own size is 0."""

@@ -1,4 +1,4 @@
-"""``triage hashset``: compile known-hash sets into one index file, and describe an index."""
+"""``triage hashset``: compile known-hash sets into one index file; describe an index or a set."""
 
 from __future__ import annotations
 
@@ -6,14 +6,19 @@ from pathlib import Path
 
 import click
 
-from triage.errors import UsageError
+from triage.cli.help import WholeHelpGroup
+from triage.cli.text import plural
+from triage.errors import HashSetError, UsageError
 from triage.hashsets import build_index
 from triage.hashsets.compiled import CompiledIndex
+from triage.hashsets.describe import describe_set
+from triage.hashsets.indexfile import is_index
+from triage.inputfiles import require_regular_file
 
 
-@click.group("hashset")
+@click.group("hashset", cls=WholeHelpGroup)
 def hashset_group() -> None:
-    """Compile known-hash sets into an index and describe it.
+    """Compile known-hash sets into an index; describe an index or a set.
 
     \b
     Example:
@@ -90,15 +95,28 @@ def build_cmd(
 
 
 @hashset_group.command("info")
-@click.argument("index", type=click.Path(path_type=str))
-def info_cmd(index: str) -> None:
-    """Describe INDEX: each set's path, SHA-256, format, role, counts per hash type; build time.
+@click.argument("path", metavar="SET_OR_INDEX", type=click.Path(path_type=str))
+def info_cmd(path: str) -> None:
+    """Describe an index (its sets, roles and counts) or, as a dry run, what a scan reads from a set.
+
+    For a set file: its format, hashes per type, its categories as written and as the report
+    names them, and problems (the same hash listed twice, or under two categories; hashes
+    without a category). A set a scan would refuse is refused here with the same one line.
 
     \b
     Example:
       triage hashset info sets.idx
+      triage hashset info vics-export.json
     """
-    opened = CompiledIndex(index)
+    require_regular_file(path, "hash-set", HashSetError)  # a pipe would block the sniffing below
+    if is_index(path):
+        _index_info(path)
+    else:
+        _set_info(path)
+
+
+def _index_info(path: str) -> None:
+    opened = CompiledIndex(path)
     click.echo(f"index: {opened.path}")
     click.echo(f"built: {opened.built_at}")
     click.echo(f"format version: {opened.toc['format_version']}")
@@ -111,3 +129,24 @@ def info_cmd(index: str) -> None:
         if info.category_scheme:
             click.echo(f"  categories: {info.category_scheme} scheme")
         click.echo(f"  entries: {info.entries:,} ({counts})")
+
+
+def _set_info(path: str) -> None:
+    d = describe_set(path)
+    info = d.info
+    click.echo(f"set: {info.path} (read as a scan reads it, in {d.seconds:.1f} s; not an index)")
+    click.echo(f"  sha256: {info.sha256}")
+    click.echo(f"  format: {info.format}")
+    click.echo(f"  hashes: {info.entries:,} (" + ", ".join(f"{alg} {n:,}" for alg, n in info.counts) + ")")
+    declared = " (declared in the set)" if info.category_scheme else ""
+    click.echo(f"  category scheme: {d.scheme}{declared}")
+    for written, label, n in d.categories:
+        click.echo(f"  category {written!r}: {plural(n, 'hash', 'hashes')}, shown as {label}")
+    problems = []
+    if d.uncategorised:
+        problems.append(f"{plural(d.uncategorised, 'hash', 'hashes')} without a category")
+    if d.repeated:
+        problems.append(f"{plural(d.repeated, 'hash', 'hashes')} listed more than once")
+    if d.conflicting:
+        problems.append(f"{plural(d.conflicting, 'hash', 'hashes')} listed under two or more categories")
+    click.echo("  problems: " + ("; ".join(problems) if problems else "none found"))

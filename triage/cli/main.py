@@ -14,17 +14,19 @@ import click
 
 from triage import __version__
 from triage.cli.hashset_cmd import hashset_group
+from triage.cli.help import WholeHelpGroup
 from triage.cli.report_cmd import report_cmd, verify_cmd
 from triage.cli.scan_cmd import scan_cmd
 from triage.errors import EXIT_ERROR, TriageError, exit_code_for
 
 EPILOG = """\b
 Exit codes: 0 finished, no match; 1 finished with matches; 2 error (bad arguments,
-unreadable evidence, bad hash set); 3 verify found a change; 130 interrupted.
+unreadable evidence, bad hash set; one line on stderr says which); 3 verify found a change;
+4 scan found no files at all (empty or unmounted folder: nothing compared); 130 interrupted.
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=WholeHelpGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="triage", message="%(prog)s %(version)s")
 def cli() -> None:
     """Find known pictures and videos on seized media and report them with chain of custody.
@@ -50,11 +52,20 @@ def main() -> None:
     TRIAGE_DEBUG=1). Ctrl-C ends with SIGINT itself, so a calling shell script stops too.
     """
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="triage", standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
+    except click.exceptions.NoArgsIsHelpError as e:
+        e.show()  # the help itself, asked for by giving nothing
+        sys.exit(EXIT_ERROR)
+    except click.UsageError as e:
+        # One line, like every other error (a script's log keeps one line per failure).
+        command = e.ctx.command_path if e.ctx is not None else "triage"
+        message = _one_line(e.format_message())
+        click.echo(f"triage: error: {message} (see '{command} --help')", err=True)
+        sys.exit(EXIT_ERROR)
     except click.ClickException as e:
-        e.show()
+        click.echo(f"triage: error: {_one_line(e.format_message())}", err=True)
         sys.exit(EXIT_ERROR)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("triage: interrupted; the case folder keeps what was finished", err=True)

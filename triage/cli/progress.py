@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from triage.cli.text import plural, size_text
 from triage.scan.options import Progress as ScanProgress
 
 PLAIN_INTERVAL = 10.0
@@ -21,13 +22,15 @@ TTY_INTERVAL = 0.1
 
 
 def _mb(n: float) -> str:
-    return f"{n / 1e6:,.1f} MB"
+    return size_text(n)
 
 
 def _rates(p: ScanProgress) -> tuple[float, float, float | None]:
+    """Files/s, bytes/s and the ETA of *this run*: a resumed scan starts with work done by an
+    earlier run (``files_before``, ``bytes_before``), which must not count as done in no time."""
     elapsed = max(1e-6, time.monotonic() - p.started)
-    fps = p.files_done / elapsed
-    bps = p.bytes_done / elapsed
+    fps = max(0, p.files_done - p.files_before) / elapsed
+    bps = max(0, p.bytes_done - p.bytes_before) / elapsed
     eta = None
     if p.stage == "hashing" and bps > 0 and p.bytes_total:
         eta = max(0.0, (p.bytes_total - p.bytes_done) / bps)
@@ -38,13 +41,14 @@ def describe(p: ScanProgress) -> str:
     """One plain line describing the scan so far (used in logs and as the bar's text)."""
     fps, bps, eta = _rates(p)
     if p.stage == "listing":
-        return f"listing: {p.files_total:,} files, {_mb(p.bytes_total)}"
+        return f"listing: {plural(p.files_total, 'file')}, {_mb(p.bytes_total)}"
     if p.read_total and p.stage == "verifying evidence":
         return f"{p.stage} {p.read_label}: {_mb(p.read_done)}/{_mb(p.read_total)}"
     eta_text = f", ETA {eta:,.0f} s" if eta is not None else ""
     return (
         f"{p.stage}: {p.files_done:,}/{p.files_total:,} files, {_mb(p.bytes_done)}/{_mb(p.bytes_total)}, "
-        f"{fps:,.1f} files/s, {bps / 1e6:,.1f} MB/s{eta_text}; {p.matches:,} matches, {p.errors:,} errors"
+        f"{fps:,.1f} files/s, {_mb(bps)}/s{eta_text}; {plural(p.matches, 'hash match', 'hash matches')},"
+        f" {plural(p.errors, 'error')}"
     )
 
 
@@ -96,17 +100,17 @@ def progress_printer(enabled: bool = True) -> Iterator[Callable[[ScanProgress], 
                     task,
                     description="listing",
                     total=None,
-                    detail=f"{p.files_total:,} files, {_mb(p.bytes_total)}",
+                    detail=f"{plural(p.files_total, 'file')}, {_mb(p.bytes_total)}",
                 )
             else:
-                bar.update(
+                bar.update(  # this run's bytes: the bar's own ETA must not count earlier runs' work
                     task,
                     description=p.stage,
-                    total=max(1, p.bytes_total),
-                    completed=p.bytes_done,
+                    total=max(1, p.bytes_total - p.bytes_before),
+                    completed=max(0, p.bytes_done - p.bytes_before),
                     detail=(
-                        f"{p.files_done:,}/{p.files_total:,} files {fps:,.0f}/s {bps / 1e6:,.1f} MB/s "
-                        f"· {p.matches:,} matches · {p.errors:,} errors"
+                        f"{p.files_done:,}/{p.files_total:,} files {fps:,.0f}/s {_mb(bps)}/s "
+                        f"· {plural(p.matches, 'hash match', 'hash matches')} · {plural(p.errors, 'error')}"
                     ),
                 )
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
+from triage.case.store import CASE_DB
 from triage.cli.cluster_opts import CLUSTER_PARAMS, cluster_options, cluster_scheduler
 from triage.cli.custody_opts import check_verify_after, custody_options, resolve
+from triage.cli.help import SCAN_REQUIRED, SCAN_SECTIONS, SectionedCommand
 from triage.cli.matching_opts import matching_options, resolve_matching
 from triage.cli.progress import progress_printer
-from triage.errors import EXIT_MATCHES, EXIT_OK, UsageError
+from triage.cli.text import plural, size_text
+from triage.errors import EXIT_MATCHES, EXIT_NO_FILES, EXIT_OK, UsageError
+from triage.hashsets.loadtime import RawLoad
 from triage.records import MatchPolicy
 from triage.scan.options import default_jobs
 from triage.scan.pipeline import ScanOptions, ScanResult, scan
-from triage.scan.resume import resume
+from triage.scan.resume import resume, why_not_resumable
 
 
-@click.command("scan")
+@click.command("scan", cls=SectionedCommand, sections=SCAN_SECTIONS, required=SCAN_REQUIRED)
 @click.argument("evidence", nargs=-1, type=click.Path(path_type=str))
 @click.option(
     "--hashset",
@@ -38,6 +46,19 @@ from triage.scan.resume import resume
     " also matched by an alert set is a conflict. A set file or an index. Repeatable.",
 )
 @click.option(
+    "--category-scheme",
+    metavar="SCHEME",
+    help="The scheme the categories of set files (not indexes) follow when a set does not say so"
+    " itself: vics, caid or one word naming your lab's own (reports then show vics/caid categories"
+    " by name).",
+)
+@click.option(
+    "--inventory-only",
+    is_flag=True,
+    help="List and hash the evidence without any --hashset (an inventory): without it, a scan with"
+    " no alert set is refused, since it would compare nothing and still look clean.",
+)
+@click.option(
     "--out",
     "out",
     default=None,
@@ -53,8 +74,8 @@ from triage.scan.resume import resume
     help="Continue a scan that was killed part-way, with the settings it recorded (only --jobs and"
     " --quiet may be given with it).",
 )
-@click.option("--case-number", default=None, help="Case number for the custody record (or in --case-file).")
-@click.option("--examiner", default=None, help="Examiner's name for the custody record (or in --case-file).")
+@click.option("--case-number", default=None, help="Case number for the custody record.")
+@click.option("--examiner", default=None, help="Examiner's name for the custody record.")
 @click.option("--agency", default=None, help="Agency or lab.")
 @click.option("--notes", default=None, help="Free-text notes recorded in the case.")
 @click.option(
@@ -95,7 +116,7 @@ from triage.scan.resume import resume
     type=click.FloatRange(1, None),
     default=120.0,
     show_default=True,
-    help="Seconds a worker may spend on one file (plus 1 s per 2 MB) before it is stopped.",
+    help="Seconds a worker may spend on one file (plus 1 s for every 2,000,000 bytes) before it is stopped.",
 )
 @click.option(
     "--carve/--no-carve",
@@ -113,6 +134,8 @@ def scan_cmd(
     evidence: tuple[str, ...],
     hashsets: tuple[str, ...],
     ignore_sets: tuple[str, ...],
+    category_scheme: str | None,
+    inventory_only: bool,
     out: Path | None,
     resume_dir: Path | None,
     case_number: str | None,
@@ -131,7 +154,10 @@ def scan_cmd(
     quiet: bool,
     **report_options: Any,
 ) -> None:
-    """Scan EVIDENCE (disk images: raw/dd, split raw, E01; or folders) into a new case folder.
+    """Scan EVIDENCE (disk images, folders, single pictures or videos) into a new case folder.
+
+    EVIDENCE: raw/dd, split raw, E01, VHD/VHDX, VMDK, QCOW images; a folder; or one picture or
+    video file. Give each item once.
 
     Finds every file (deleted ones too), detects pictures and videos by content, hashes them
     (MD5, SHA-1, SHA-256; PDQ and pHash for pictures), matches them against the known-hash sets
@@ -151,6 +177,11 @@ def scan_cmd(
         _resume(ctx, resume_dir, jobs, quiet, cluster)
     if out is None:
         raise UsageError("--out CASE_DIR is required (or --resume CASE_DIR to continue a killed scan)")
+    if not hashsets and not inventory_only:
+        raise UsageError(
+            "no --hashset given: the scan would compare nothing with known material; give"
+            " --hashset KNOWN, or --inventory-only to list and hash the evidence without one"
+        )
     if evidence_ids and len(evidence_ids) != len(evidence):
         raise UsageError(f"{len(evidence_ids)} --evidence-id given for {len(evidence)} evidence items")
     pdq = (pdq_distance, pdq_quality, phash_distance)
@@ -168,7 +199,11 @@ def scan_cmd(
         match_policy=match_policy,
         **custody_fields,
     )
-    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
+    with (
+        _resume_hint(out),
+        cluster_scheduler(cluster) as scheduler,
+        progress_printer(enabled=not quiet) as on_progress,
+    ):
         result = scan(
             list(zip(evidence, ids, strict=True)),
             [(h, "alert") for h in hashsets] + [(h, "ignore") for h in ignore_sets],
@@ -178,8 +213,26 @@ def scan_cmd(
             command_line=["triage", *sys.argv[1:]],
             on_progress=on_progress,
             scheduler=scheduler,
+            category_scheme=category_scheme,
         )
     _report(result, quiet)
+
+
+@contextmanager
+def _resume_hint(case_dir: Path) -> Iterator[None]:
+    """On Ctrl-C, say the exact command that continues the scan (an absolute path, so it works
+    from any folder), or why this one cannot be continued."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if (case_dir / CASE_DB).exists():
+            reason = why_not_resumable(case_dir)
+            if reason is None:
+                command = shlex.join(["triage", "scan", "--resume", os.path.abspath(case_dir)])
+                click.echo(f"triage: to continue the scan: {command}", err=True)
+            else:
+                click.echo(f"triage: the scan cannot be continued: {reason}", err=True)
+        raise
 
 
 def _resume(
@@ -200,7 +253,11 @@ def _resume(
             "--resume uses the case's recorded settings; only --jobs, --quiet and the --cluster options"
             f" may be given ({names})"
         )
-    with cluster_scheduler(cluster) as scheduler, progress_printer(enabled=not quiet) as on_progress:
+    with (
+        _resume_hint(case_dir),
+        cluster_scheduler(cluster) as scheduler,
+        progress_printer(enabled=not quiet) as on_progress,
+    ):
         result = resume(
             case_dir,
             jobs=jobs,
@@ -222,12 +279,24 @@ MAX_DAMAGE_LINES = 10
 
 
 def _report(result: ScanResult, quiet: bool) -> None:
-    """The one-line summary, integrity warnings, and the exit code (0 or 1)."""
+    """The one-line summary, warnings, and the exit code: 0 no match, 1 matches (findings: a
+    file and one known entry, however many of its hashes agreed), 4 no file found at all."""
     if not quiet:
         click.echo(
-            f"{result.files:,} files ({result.media_files:,} pictures/videos, {_size(result.bytes)}) "
-            f"in {result.seconds:.1f} s: {result.matches:,} matches in {result.matched_files:,} files, "
-            f"{result.errors:,} errors. Report: {result.case_dir / 'report.html'}"
+            f"{plural(result.files, 'file')}"
+            f" ({plural(result.media_files, 'picture/video', 'pictures/videos')}, {size_text(result.bytes)})"
+            f" in {result.seconds:.1f} s:"
+            f" {plural(result.matches, 'match', 'matches')} in {plural(result.matched_files, 'file')},"
+            f" {plural(result.errors, 'error')}. Report: {result.case_dir / 'report.html'}"
+        )
+    for load in result.raw_loads:
+        if load.slow:
+            _slow_set_note(load)
+    if result.no_files:
+        click.echo(
+            "triage: warning: no files were found on the evidence (an empty or unmounted folder?):"
+            " nothing was compared",
+            err=True,
         )
     for eid in result.integrity_failures:
         click.echo(
@@ -240,12 +309,21 @@ def _report(result: ScanResult, quiet: bool) -> None:
     if len(result.damage) > MAX_DAMAGE_LINES:
         more = len(result.damage) - MAX_DAMAGE_LINES
         click.echo(f"triage: warning: {more} more damage notes; see the report's errors", err=True)
+    if result.no_files:
+        sys.exit(EXIT_NO_FILES)
     sys.exit(EXIT_MATCHES if result.matches else EXIT_OK)
 
 
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"  # pragma: no cover
+def _slow_set_note(load: RawLoad) -> None:
+    """A raw set that loads slowly is loaded again by every scan: say what an index would save."""
+    name = os.path.basename(load.path)
+    stem = os.path.splitext(name)[0] or name
+    index_seconds = load.index_seconds()
+    command = shlex.join(["triage", "hashset", "build", load.path, "-o", f"{stem}.idx"])
+    click.echo(
+        f"triage: note: loading the hash set {name} ({plural(load.hashes, 'hash', 'hashes')}) took"
+        f" {load.seconds:.1f} s, and every scan loads it again; compiled once into an index"
+        f" ({command}, about {load.build_seconds():.0f} s), the next scan would load it in about"
+        f" {index_seconds:.1f} s, about {load.seconds / index_seconds:,.0f}x faster",
+        err=True,
+    )

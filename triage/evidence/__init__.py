@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from triage.errors import EvidenceError, UsageError
-from triage.evidence import disk, ewf, folder, qcow, rawimage, vhdi, vmdk
+from triage.evidence import disk, ewf, folder, qcow, rawimage, single, vhdi, vmdk
 from triage.evidence.reader import read_entry
 from triage.locator import valid_evidence_id
 from triage.records import Entry, EvidenceInfo, SourceSpec
@@ -56,6 +56,7 @@ OPENERS: list[tuple[str, Detector, Opener]] = [
     ("vhdi", vhdi.detect_vhdi, disk.open_virtual(vhdi.FORMAT)),
     ("vmdk", vmdk.detect_vmdk, disk.open_virtual(vmdk.FORMAT)),
     ("qcow", qcow.detect_qcow, disk.open_virtual(qcow.FORMAT)),
+    ("file", single.detect_single, single.SingleFileEvidence),
     ("splitraw", rawimage.detect_splitraw, disk.open_splitraw),
     ("raw", rawimage.detect_raw, disk.open_raw),
 ]

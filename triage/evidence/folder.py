@@ -90,21 +90,7 @@ class FolderEvidence:
             self.warnings.append(_links_warning(links))
 
     def _entry(self, eid: str, abspath: str, relpath: str, st: os.stat_result) -> Entry:
-        birth = getattr(st, "st_birthtime_ns", None)
-        if birth is None and getattr(st, "st_birthtime", None) is not None:
-            birth = int(st.st_birthtime * 1_000_000_000)
-        return Entry(
-            evidence_id=eid,
-            location=Location(eid, None, relpath),
-            path=relpath,
-            size=st.st_size,
-            deleted=False,
-            ref=EntryRef(source=self.spec, fs_path=abspath, inode=st.st_ino, size=st.st_size),
-            mtime=_ns_time(st.st_mtime_ns),
-            atime=_ns_time(st.st_atime_ns),
-            ctime=_ns_time(st.st_ctime_ns),
-            crtime=_ns_time(birth) if birth else None,
-        )
+        return folder_entry(eid, self.root, abspath, relpath, st)
 
     def close(self) -> None:
         """Nothing is held open between calls."""
@@ -121,6 +107,26 @@ def _open_noatime(path: str) -> int:
         except PermissionError:
             pass
     return os.open(path, flags)
+
+
+def folder_entry(eid: str, root: str, abspath: str, relpath: str, st: os.stat_result) -> Entry:
+    """The entry of one regular file under the folder ``root`` (also a single-file evidence
+    item's one entry), read later by :func:`read_folder_file`."""
+    birth = getattr(st, "st_birthtime_ns", None)
+    if birth is None and getattr(st, "st_birthtime", None) is not None:
+        birth = int(st.st_birthtime * 1_000_000_000)
+    return Entry(
+        evidence_id=eid,
+        location=Location(eid, None, relpath),
+        path=relpath,
+        size=st.st_size,
+        deleted=False,
+        ref=EntryRef(source=SourceSpec("folder", (root,)), fs_path=abspath, inode=st.st_ino, size=st.st_size),
+        mtime=_ns_time(st.st_mtime_ns),
+        atime=_ns_time(st.st_atime_ns),
+        ctime=_ns_time(st.st_ctime_ns),
+        crtime=_ns_time(birth) if birth else None,
+    )
 
 
 def read_folder_file(

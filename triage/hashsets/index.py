@@ -14,7 +14,8 @@ role (alert or ignore).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from triage.errors import HashSetError
@@ -22,6 +23,7 @@ from triage.hashing.video_match import frames_by_video
 from triage.hashsets.base import ALGORITHM_ORDER, HEX_DIGITS, is_hex
 from triage.hashsets.compiled import CompiledIndex
 from triage.hashsets.edits import picture_matches, video_matches
+from triage.hashsets.loadtime import RawLoad
 from triage.hashsets.mih import MultiIndexHamming
 from triage.hashsets.search import HammingSearch
 from triage.inputfiles import require_regular_file
@@ -182,6 +184,10 @@ class _CompiledPart:
 class MatchIndex:
     """Everything needed to match files against a fixed list of sets (raw or compiled)."""
 
+    #: How long each raw set given to :func:`open_match_index` took to load (for the note
+    #: that an index would be faster).
+    raw_loads: tuple[RawLoad, ...] = ()
+
     def __init__(self, parts: Sequence[_Part]) -> None:
         self._parts = tuple(parts)
         paths = [info.path for part in self._parts for info in part.infos]
@@ -282,20 +288,33 @@ def _checked(hashes: FileHashes, algorithm: str) -> str | None:
     return value.lower()
 
 
-def open_match_index(specs: Sequence[tuple[str | os.PathLike[str], str]]) -> MatchIndex:
+def open_match_index(
+    specs: Sequence[tuple[str | os.PathLike[str], str]],
+    category_schemes: Mapping[str, str | None] | None = None,
+) -> MatchIndex:
     """One MatchIndex over ``specs`` (pairs of path and role): each path is a raw set, loaded
     in memory with that role, or a compiled index (recognised by its header), whose sets keep
     the roles they were built with unless the role is ``ignore``, which applies to all of them.
+    ``category_schemes`` (by the path as given, or ``""`` for every raw set) names the category
+    scheme of raw sets that do not declare one themselves (a declaration in the set wins).
     """
     from triage.hashsets.indexfile import is_index
     from triage.hashsets.loader import check_role, load_hashset
 
+    schemes = dict(category_schemes or {})
     parts: list[MatchIndex] = []
+    loads: list[RawLoad] = []
     for path, role in specs:
         check_role(role)
         require_regular_file(path, "hash-set", HashSetError)
         if is_index(path):
             parts.append(MatchIndex.open(path, "ignore" if role == "ignore" else None))
         else:
-            parts.append(MatchIndex.build([load_hashset(path, role=role)]))
-    return MatchIndex.join(parts)
+            started = time.monotonic()
+            scheme = schemes.get(os.fspath(path), schemes.get(""))
+            loaded = load_hashset(path, role=role, category_scheme=scheme)
+            parts.append(MatchIndex.build([loaded]))
+            loads.append(RawLoad(loaded.info.path, loaded.info.entries, time.monotonic() - started))
+    index = MatchIndex.join(parts)
+    index.raw_loads = tuple(loads)
+    return index

@@ -5,6 +5,11 @@ as Python objects) at once. This walks the top-level object with ``JSONDecoder.r
 decoding one record of the array at a time from a buffer that holds about one chunk of text, and
 counts line ends on the way so every record knows the line it starts on. Other top-level members
 (metadata) are decoded whole; they are small.
+
+An element of the array that is itself a *container* (a VICS ``$metadata#Cases`` export holds
+cases, each with its media in a ``Media`` array) is walked member by member too, when the caller
+names the nested array: its media are streamed one at a time like top-level records, so a single
+case holding a million media needs no more memory than a flat export.
 """
 
 from __future__ import annotations
@@ -88,9 +93,21 @@ class _Text:
         )
 
 
-def records(source: Source, key: str, meta: dict[str, Any]) -> Iterator[tuple[int, Any]]:
+def records(
+    source: Source,
+    key: str,
+    meta: dict[str, Any],
+    nested: str | None = None,
+    outer: dict[str, Any] | None = None,
+) -> Iterator[tuple[int, Any]]:
     """``(line, record)`` for each element of the top-level array ``key``; the other top-level
-    members are stored in ``meta``. Errors name the file and line."""
+    members are stored in ``meta``. Errors name the file and line.
+
+    With ``nested``, an object element that has a ``nested`` array member is a container: its
+    elements are yielded instead of it (the container itself is not), each on its own line; an
+    object element without that member is yielded whole, so both shapes may be read alike.
+    While a container's elements are yielded, ``outer`` (if given) holds the container's members
+    that came before its ``nested`` array."""
     text = _Text(source)
     if not text.peek():
         return  # an empty file: the loader reports the empty set
@@ -106,7 +123,7 @@ def records(source: Source, key: str, meta: dict[str, Any]) -> Iterator[tuple[in
             text.expect(":", "':' after a member name")
             if name == key:
                 found = True
-                yield from _array(text, key)
+                yield from _array(text, key, nested, {} if outer is None else outer)
             else:
                 meta[name] = text.value(f"the value of {name!r}")
             if text.expect(",}", "',' or '}'") == "}":
@@ -117,14 +134,48 @@ def records(source: Source, key: str, meta: dict[str, Any]) -> Iterator[tuple[in
         raise fail(source, None, f"expected a {key!r} array of records in the JSON object, found none")
 
 
-def _array(text: _Text, key: str) -> Iterator[tuple[int, Any]]:
+def _array(
+    text: _Text, key: str, nested: str | None = None, outer: dict[str, Any] | None = None
+) -> Iterator[tuple[int, Any]]:
     text.expect("[", f"the {key!r} array '['")
     if text.peek() == "]":
         text.advance(text.pos + 1)
         return
     while True:
-        text.peek()
-        line = text.line
-        yield line, text.value("a record")
+        if nested is not None and text.peek() == "{":
+            yield from _container(text, nested, {} if outer is None else outer)
+        else:
+            text.peek()
+            line = text.line
+            yield line, text.value("a record")
         if text.expect(",]", f"',' or ']' in the {key!r} array") == "]":
             return
+
+
+def _container(text: _Text, nested: str, outer: dict[str, Any]) -> Iterator[tuple[int, Any]]:
+    """One object element, member by member: its ``nested`` array's elements when it has one,
+    else the object itself (decoded member by member, so it is the same dict)."""
+    line = text.line
+    text.expect("{", "a JSON object '{'")
+    members: dict[str, Any] = {}
+    found = False
+    if text.peek() == "}":
+        text.advance(text.pos + 1)
+    else:
+        while True:
+            if text.peek() != '"':
+                raise text.error("expected a member name in double quotes")
+            name = text.value("a member name")
+            text.expect(":", "':' after a member name")
+            if name == nested and text.peek() == "[":
+                found = True
+                outer.clear()
+                outer.update(members)
+                yield from _array(text, nested)
+                outer.clear()
+            else:
+                members[name] = text.value(f"the value of {name!r}")
+            if text.expect(",}", "',' or '}'") == "}":
+                break
+    if not found:
+        yield line, members

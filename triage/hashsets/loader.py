@@ -14,6 +14,7 @@ from pathlib import Path
 
 from triage.errors import HashSetError
 from triage.hashsets.base import ALGORITHM_ORDER
+from triage.hashsets.categories import scheme_name
 from triage.hashsets.registry import detect_reader, reader_named
 from triage.hashsets.source import Source
 from triage.inputfiles import require_regular_file
@@ -146,14 +147,18 @@ class HashSetStream:
 
 
 def load_hashset(
-    path: str | os.PathLike[str], format: str | None = None, role: str = "alert"
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    role: str = "alert",
+    category_scheme: str | None = None,
 ) -> LoadedHashSet:
     """Read a known-hash set file; ``format`` forces a reader by name instead of detection.
 
     Raises HashSetError naming the file (and line) when it is missing, unreadable, of no known
     format, malformed, or holds no hash at all: an empty set is almost always the wrong file,
     and silently matching nothing against it would hide that. ``role`` is recorded in the
-    set's info and carried by every match (see :data:`ROLES`).
+    set's info and carried by every match (see :data:`ROLES`). ``category_scheme`` is the
+    scheme of the set's categories when the set does not declare one itself.
     """
     display = os.fspath(path)
     absolute = Path(os.path.abspath(display))
@@ -164,7 +169,7 @@ def load_hashset(
         with _gc_paused():
             hashes = tuple(_guarded(reader.read(source), display))
         digest = source.sha256()
-        scheme = source.directives.scheme
+        scheme = source.directives.scheme or _checked_scheme(category_scheme)
     if not hashes:
         raise HashSetError(
             f"{display}: no hashes found (an empty known-hash set is almost certainly the wrong file)"
@@ -181,3 +186,12 @@ def load_hashset(
         category_scheme=scheme,
     )
     return LoadedHashSet(info, hashes)
+
+
+def _checked_scheme(value: str | None) -> str | None:
+    if value is None:
+        return None
+    scheme = scheme_name(value)
+    if scheme is None:
+        raise HashSetError(f"a category scheme is one word (vics, caid or the lab's own), not {value!r}")
+    return scheme

@@ -9,6 +9,12 @@ record's ``MediaID`` is the entry id, ``Category`` the category (verbatim, e.g. 
 the first ``MediaFiles`` file name the name, and every other scalar member a label (verbatim,
 JSON spelling). A record without any hash triage can match (only PhotoDNA, say) yields nothing.
 Records are streamed (:mod:`triage.hashsets.jsonstream`); each keeps the line it starts on.
+
+Two shapes of export are read. The flat ``$metadata#Media`` form has media records in ``value``.
+The ``$metadata#Cases`` form has cases in ``value`` (``CaseID``, ``CaseNumber``, ...), each with
+its media in a ``Media`` array, and a file may hold several cases: the media of every case are
+read as if they were one flat list (streamed one at a time, however large a case), and the case's
+``CaseNumber`` / ``CaseID``, when they come before its ``Media``, are kept as labels of its media.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from triage.records import KnownHash
 _ENVELOPE = re.compile(r'^\s*\{\s*"(?:odata\.metadata|@odata\.context)"\s*:\s*"([^"]*)"')
 _CAID = re.compile(r"/uk/|caid", re.IGNORECASE)
 _DIRECT = (("MD5", "md5"), ("SHA1", "sha1"), ("SHA256", "sha256"))
+_CASES = re.compile(r"#cases/?$", re.IGNORECASE)
+_CASE_LABELS = ("CaseNumber", "CaseID")
 _NOT_LABELS = {"MediaID", "Category", "MD5", "SHA1", "SHA256", "AlternativeHashes", "MediaFiles"}
 
 
@@ -54,19 +62,42 @@ class VicsReader:
 
     def read(self, source: Source) -> Iterator[KnownHash]:
         meta: dict[str, Any] = {}
-        for line, media in records(source, "value", meta):
+        nested = "Media" if _CASES.search(envelope_url(source.head) or "") else None
+        case: dict[str, Any] = {}
+        for line, media in records(source, "value", meta, nested, case):
             if not isinstance(media, dict):
                 raise fail(
                     source, line, f"expected a media record {{...}}, found {shorten(json.dumps(media))}"
                 )
-            yield from _media(source, line, media)
+            if isinstance(media.get("Media"), list) and not _has_hashes(media):
+                yield from _case(source, line, media)  # a case decoded whole (a Cases form not so named)
+            else:
+                yield from _media(source, line, media, _case_labels(case))
+
+
+def _has_hashes(record: dict[str, Any]) -> bool:
+    return any(key in record for key, _ in _DIRECT) or "AlternativeHashes" in record
+
+
+def _case(source: Source, line: int, case: dict[str, Any]) -> Iterator[KnownHash]:
+    extra = _case_labels(case)
+    for media in case["Media"]:
+        if not isinstance(media, dict):
+            raise fail(source, line, f"expected a media record {{...}}, found {shorten(json.dumps(media))}")
+        yield from _media(source, line, media, extra)
+
+
+def _case_labels(case: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((key, _text(case[key])) for key in _CASE_LABELS if case.get(key) is not None)
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _media(source: Source, line: int, media: dict[str, Any]) -> Iterator[KnownHash]:
+def _media(
+    source: Source, line: int, media: dict[str, Any], extra: tuple[tuple[str, str], ...] = ()
+) -> Iterator[KnownHash]:
     entry_id = None if media.get("MediaID") is None else _text(media["MediaID"])
     category = None if media.get("Category") is None else _text(media["Category"])
     files = media.get("MediaFiles") or []
@@ -93,7 +124,7 @@ def _media(source: Source, line: int, media: dict[str, Any]) -> Iterator[KnownHa
             labels.append((hash_name, hash_value))
         else:
             found.append(hex_value(source, line, hash_value.strip(), algorithm, column=hash_name))
-    kept = tuple(labels)
+    kept = tuple(labels) + extra
     for algorithm, value in found:
         yield KnownHash(algorithm, value, entry_id, category, name, kept, line)
 

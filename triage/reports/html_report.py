@@ -207,6 +207,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["size"] = human_size
+    env.filters["plural"] = overview.plural  # {{ n|plural('file') }}: "1 file", "2 files"
     env.filters["visible"] = visible
     env.filters["wrap"] = wrap
     env.filters["tojson_text"] = lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False)

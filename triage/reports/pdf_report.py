@@ -32,7 +32,8 @@ def _verdict(pdf: Pdf, r: dict[str, Any], view: dict[str, Any]) -> None:
     if v["notes"]:
         pdf.para(v["notes"], "B", 9, (138, 28, 28))
     pdf.para(
-        f"{overview.plural(s['files'], 'file')} ({s['pictures']:,} pictures, {s['videos']:,} videos,"
+        f"{overview.plural(s['files'], 'file')} ({overview.plural(s['pictures'], 'picture')},"
+        f" {overview.plural(s['videos'], 'video')},"
         f" {s['deleted']:,} deleted) on {overview.plural(len(r['evidence']), 'evidence item')};"
         f" {overview.plural(len(r['hashsets']), 'hash set')}; {overview.plural(s['errors'], 'error')}"
         + ("; interrupted and resumed (see Case and custody)" if view["history"] else "")

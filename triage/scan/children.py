@@ -59,7 +59,7 @@ def carve_items(store: CaseStore, opened: Sequence[Any], options: Any) -> list[W
     """Work items carving every disk image's unallocated space; notes go to the case."""
     items: list[WorkItem] = []
     for ev in opened:
-        if ev.info.kind == "folder":
+        if ev.info.kind in ("folder", "file"):  # no free space: a folder, or one picture/video file
             continue
         eid = ev.info.evidence_id
         areas, notes = carve_areas(ev.spec, ev.info.volumes)

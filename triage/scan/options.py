@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.errors import CaseError
 from triage.records import ArchiveLimits, DecodePolicy, MatchPolicy
 from triage.reports import DEFAULT_FORMATS
+
+if TYPE_CHECKING:
+    from triage.hashsets.loadtime import RawLoad
 
 #: Version of the settings layout :meth:`ScanOptions.to_settings` writes. 1: cases made before
 #: the version was recorded (and before the upscaled hash: see :func:`_migrate`).
@@ -146,6 +149,9 @@ class Progress:
     read_done: int = 0
     read_total: int = 0
     read_label: str = ""
+    #: Work an earlier run of a resumed scan had done: rates and ETA count only this run's.
+    files_before: int = 0
+    bytes_before: int = 0
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ class ScanResult:
     files: int
     media_files: int
     bytes: int
+    #: Findings: (file, known entry) pairs, however many algorithms agreed on each.
     matches: int
     matched_files: int
     errors: int
@@ -164,6 +171,12 @@ class ScanResult:
     #: ``EVn: what is wrong`` for each evidence item found damaged or cut short (#12): listed on
     #: stderr so a damaged disk is never read as an empty one.
     damage: tuple[str, ...] = ()
+    #: Per-algorithm match rows behind the findings (report.json's ``matches``).
+    match_rows: int = 0
+    #: The evidence held no file at all (an empty or unmounted folder): nothing was compared.
+    no_files: bool = False
+    #: Raw sets loaded by this run and how long each took (a slow one earns a note).
+    raw_loads: tuple[RawLoad, ...] = ()
 
 
 ProgressFn = Callable[[Progress], None]

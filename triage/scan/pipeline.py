@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from triage.case.store import CaseStore
@@ -34,7 +34,12 @@ from triage.scan.feed import SMALL_FILE, Feed
 from triage.scan.integrity import record_medium, verify_after
 from triage.scan.options import Progress, ProgressFn, ScanOptions, ScanResult
 from triage.scan.pool import LocalScheduler
-from triage.scan.preflight import check_case_dir, check_case_info
+from triage.scan.preflight import (
+    absolute_evidence_path,
+    check_case_dir,
+    check_case_info,
+    check_distinct_evidence,
+)
 from triage.scan.provenance import record_setup, tool_info
 from triage.scan.scheduler import HASH_TASK, Scheduler, WorkerFailure, WorkItem
 from triage.scan.thumbnails import make_thumbnails
@@ -53,6 +58,7 @@ def scan(
     command_line: Sequence[str],
     on_progress: ProgressFn | None = None,
     scheduler: Scheduler | None = None,
+    category_scheme: str | None = None,
 ) -> ScanResult:
     """Scan ``sources`` (pairs of path and evidence id) into a new case folder ``case_dir``.
 
@@ -69,16 +75,20 @@ def scan(
         raise UsageError("evidence ids must be unique")
     if not sources:
         raise UsageError("no evidence given")
+    check_distinct_evidence(sources)
     check_case_dir(case_dir, [path for path, _ in sources])
     check_case_info(case)
     scheduler = scheduler or LocalScheduler()
     scheduler.warm_up()  # workers get ready while we load sets and list
 
-    index = open_match_index([(h, "alert") if isinstance(h, str) else h for h in hashsets])
+    specs = [(h, "alert") if isinstance(h, str) else h for h in hashsets]
+    index = open_match_index(
+        [(absolute_evidence_path(path), role) for path, role in specs], {"": category_scheme}
+    )
     opened: list[Evidence] = []
     try:
         for path, eid in sources:
-            opened.append(open_evidence(path, eid))
+            opened.append(_open_as_given(path, eid))
         scheduler.check(opened)  # a cluster's workers see the same evidence and software, or no case
         store = CaseStore.create(case_dir, case, command_line=list(command_line), tool=tool_info())
         try:
@@ -95,6 +105,15 @@ def scan(
     return run_remaining(
         store, opened, index, options, progress, on_progress, media, started_clock, scheduler
     )
+
+
+def _open_as_given(path: str, eid: str) -> Evidence:
+    """Open by the absolute path (stored, for ``--resume`` from any folder); a relative path as
+    the examiner gave it is kept in the item's details for the report."""
+    ev = open_evidence(absolute_evidence_path(path), eid)
+    if str(path) != ev.info.source:
+        ev.info = replace(ev.info, details=(*ev.info.details, ("path as given", str(path))))
+    return ev
 
 
 @dataclass
@@ -179,6 +198,9 @@ def run_remaining(
         reports=tuple(reports),
         integrity_failures=mismatched,
         damage=damage,
+        match_rows=summary["match_rows"],
+        no_files=bool(summary["no_files"]),
+        raw_loads=index.raw_loads,
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from triage.errors import UsageError
+from triage.evidence.single import detect_single
 from triage.records import CaseInfo
 
 
@@ -84,3 +85,54 @@ def check_case_info(case: CaseInfo) -> None:
             case.notes.encode("utf-8")
         except UnicodeEncodeError as e:
             raise UsageError(f"--notes: not valid text ({e.reason})") from e
+
+
+def check_distinct_evidence(sources: Sequence[tuple[str, str]]) -> None:
+    """Each evidence item once: the same path twice, or the same file or folder reached by
+    another path (a symbolic link, a hard link, ``./a`` and ``a``), would be listed and counted
+    twice, every finding doubled; so would a folder, or a picture or video file, inside a folder
+    also given (a disk image inside one is not: the folder lists the image as one file, the image
+    item lists what is in it). Paths that cannot be looked at are left to the opener."""
+    seen: dict[tuple[int, int] | str, tuple[str, str]] = {}
+    for path, eid in sources:
+        keys: list[tuple[int, int] | str] = [os.path.realpath(path)]
+        try:
+            st = os.stat(path)
+            keys.append((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        for key in keys:
+            if key in seen:
+                first_path, first_id = seen[key]
+                raise UsageError(
+                    f"evidence {eid} ({path}) is the same item as {first_id} ({first_path}):"
+                    " give each evidence item once"
+                )
+        for key in keys:
+            seen[key] = (path, eid)
+    real = [(Path(os.path.realpath(path)), path, eid) for path, eid in sources]
+    for inner, inner_path, inner_id in real:
+        for outer, outer_path, outer_id in real:
+            if outer in inner.parents and _listed_alike(inner):
+                raise UsageError(
+                    f"evidence {inner_id} ({inner_path}) is inside evidence {outer_id} ({outer_path}):"
+                    " its files would be listed and counted twice; give each evidence item once"
+                )
+
+
+def absolute_evidence_path(path: str) -> str:
+    """An evidence or hash-set path as stored: absolute, so ``--resume`` works from any folder
+    (symbolic links kept as given, so the record says which path the examiner named)."""
+    return os.path.abspath(path)
+
+
+def _listed_alike(path: Path) -> bool:
+    """Would ``path`` as an evidence item list the same files a folder holding it lists?"""
+    if path.is_dir():
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return detect_single(path, head)

@@ -25,7 +25,23 @@ from triage.scan.pipeline import run_remaining
 from triage.scan.pool import LocalScheduler
 from triage.scan.scheduler import Scheduler
 
-__all__ = ["resume"]
+__all__ = ["resume", "why_not_resumable"]
+
+
+def why_not_resumable(case_dir: Path) -> str | None:
+    """None when ``triage scan --resume case_dir`` can continue the scan, else the one-line
+    reason (no case was created yet, listing never finished...). Reads the case only."""
+    try:
+        store = CaseStore.open(Path(case_dir), read_only=True)
+    except TriageError as e:
+        return str(e)
+    try:
+        _check_case(store, None)
+    except TriageError as e:
+        return str(e)
+    finally:
+        store.close()
+    return None
 
 
 def resume(
@@ -103,6 +119,9 @@ def _check_case(store: CaseStore, jobs: int | None) -> ScanOptions:
 def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:
     """The same sets with the same roles; each set's SHA-256 must be the recorded one."""
     specs: dict[str, str] = {}
+    # A raw set's category scheme given on the command line (--category-scheme) is recorded
+    # with the set, not in the file: give it again (a scheme the file declares wins anyway).
+    schemes = {info.path: info.category_scheme for info in recorded if info.index is None}
     for info in recorded:
         path = info.index or info.path
         if not Path(path).is_file():
@@ -113,7 +132,7 @@ def _reopen_hashsets(recorded: Sequence[HashSetInfo]) -> MatchIndex:
             roles = {i.role for i in recorded if i.index == info.index}
             specs[path] = "ignore" if roles == {"ignore"} else "alert"
     try:
-        index = open_match_index(list(specs.items()))
+        index = open_match_index(list(specs.items()), schemes)
     except TriageError as e:
         raise HashSetError(f"hash sets cannot be loaded again: {e}") from e
     now = {(i.path, i.index): i for i in index.infos}
@@ -143,12 +162,16 @@ def _progress(store: CaseStore) -> Progress:
     """Totals from the case, so the display and ETA count what the first run already did."""
     summary = store.summary()
     pending_bytes = sum(size for _, size, _ in store.pending_order())
+    files_done = int(summary["files"]) - int(summary["pending"])
+    bytes_done = int(summary["bytes"]) - pending_bytes
     return Progress(
         stage="hashing",
-        files_total=summary["files"],
-        files_done=summary["files"] - summary["pending"],
-        bytes_total=summary["bytes"],
-        bytes_done=summary["bytes"] - pending_bytes,
-        matches=summary["matches"],
-        errors=summary["errors"],
+        files_total=int(summary["files"]),
+        files_done=files_done,
+        bytes_total=int(summary["bytes"]),
+        bytes_done=bytes_done,
+        matches=int(summary["match_rows"]),
+        errors=int(summary["errors"]),
+        files_before=files_done,
+        bytes_before=bytes_done,
     )

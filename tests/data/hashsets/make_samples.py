@@ -206,6 +206,20 @@ VICS_2 = (
     "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media",
 )
 CAID_1 = ("odata.metadata", "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml/UK/$metadata#Media")
+VICS_CASES = ("odata.metadata", "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml/$metadata#Cases")
+
+
+def vics_cases_json() -> bytes:
+    """The ``$metadata#Cases`` form a VICS tool exports a case in: ``value`` holds cases, each
+    with its media nested in ``Media``; two cases here (the first holds alpha and the
+    PhotoDNA-only record, the second bravo), indented as exports are."""
+    alpha, bravo, photodna_only = vics_media()
+    cases = [
+        {"CaseID": "c-17", "CaseNumber": "2026-0042", "Contact": "Lab", "Media": [alpha, photodna_only]},
+        {"CaseID": "c-18", "CaseNumber": "2026-0043", "Media": [bravo], "SourceApplicationName": "Griffeye"},
+    ]
+    key, url = VICS_CASES
+    return (json.dumps({key: url, "value": cases}, indent=2) + "\n").encode()
 
 
 def vics_media(category: object = 1) -> list[dict[str, object]]:
@@ -258,6 +272,7 @@ def more_samples() -> dict[str, bytes]:
     out["vics-1.json"] = vics_json(vics_media(), VICS_1)
     out["vics-2.json"] = vics_json(vics_media(), VICS_2, one_per_line=False)
     out["caid.json"] = vics_json(vics_media("A"), CAID_1)
+    out["vics-cases.json"] = vics_cases_json()
     # ThreatExchange-style PDQ list: hash,quality,id; a tab-separated line; a bare hash.
     lines = [f"{PDQ_ORIG},100,te-1001", f"{PDQ_SHARPEN_A_LOT}\t90\tte-1002", f"{PDQ_SHRINK_A_LOT},85"]
     out["threatexchange.pdq"] = ("\n".join(lines) + "\n").encode()
