@@ -216,3 +216,11 @@ def video_json(match: Match) -> str | None:
 def derivative_json(match: Match) -> str | None:
     """A derivative match's DerivativeInfo as JSON (boxes as lists), else None."""
     return dumps(dataclasses.asdict(match.derivative)) if match.derivative is not None else None
+
+
+def match_row(entry_id: int, m: Match) -> tuple[object, ...]:
+    """One ``matches`` row in the column order of ``db.INSERT_MATCH``."""
+    return (
+        entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
+        m.entry_id, m.category, m.name, m.role, m.transform, video_json(m), derivative_json(m),
+    )  # fmt: skip

@@ -19,24 +19,13 @@ import contextlib
 import json
 import os
 import sqlite3
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from triage.case import audit as auditlog
-from triage.case.codec import (
-    ENTRY_COLUMNS,
-    derivative_json,
-    dumps,
-    entry_row,
-    ref_from_json,
-    row_entry,
-    to_db,
-    variant_row,
-    video_json,
-)
+from triage.case.codec import dumps, entry_row, match_row, to_db, variant_row
 from triage.case.db import (
     INSERT_AUDIT,
     INSERT_ENTRY,
@@ -48,9 +37,10 @@ from triage.case.db import (
     connect,
     schema_sql,
 )
+from triage.case.queue import WorkQueue
 from triage.case.reading import CaseReader
 from triage.errors import CaseError
-from triage.records import CaseInfo, Entry, EntryRef, EvidenceInfo, FileHashes, HashSetInfo, Match
+from triage.records import CaseInfo, Entry, EvidenceInfo, FileHashes, HashSetInfo, Match
 from triage.timeutil import now_utc
 
 CASE_DB = "case.sqlite"
@@ -60,7 +50,7 @@ SCHEMA_VERSION = 5
 VERIFICATIONS = ("verified", "mismatch", "none stored", "not computed")
 
 
-class CaseStore(CaseReader):
+class CaseStore(CaseReader, WorkQueue):
     """A case folder's database and audit log. Use :meth:`create` or :meth:`open`, then :meth:`close`."""
 
     def __init__(self, case_dir: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
@@ -287,11 +277,7 @@ class CaseStore(CaseReader):
         frames = [
             (entry_id, f.frame, f.timestamp, f.pdq, f.quality) for entry_id, h, _ in batch for f in h.frames
         ]
-        matches = [
-            (entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
-             m.entry_id, m.category, m.name, m.role, m.transform, video_json(m), derivative_json(m))
-            for entry_id, _, found in batch for m in found
-        ]  # fmt: skip
+        matches = [match_row(entry_id, m) for entry_id, _, found in batch for m in found]
         with self._tx() as c:
             changed = c.executemany(UPDATE_RESULT, updates).rowcount
             if changed != len(updates):
@@ -327,12 +313,7 @@ class CaseStore(CaseReader):
     def add_matches(self, found: Iterable[tuple[int, Match]]) -> None:
         """Matches found after hashing (derivative search), for entries already hashed."""
         with self._tx() as c:
-            c.executemany(
-                INSERT_MATCH,
-                [(entry_id, m.kind, m.algorithm, m.distance, m.hashset, m.file_hash, m.known_hash,
-                  m.entry_id, m.category, m.name, m.role, m.transform, video_json(m), derivative_json(m))
-                 for entry_id, m in found],
-            )  # fmt: skip
+            c.executemany(INSERT_MATCH, [match_row(entry_id, m) for entry_id, m in found])
 
     def record_error(
         self, entry_id: int | None, evidence_id: str | None, message: str, location: str | None = None
@@ -353,65 +334,6 @@ class CaseStore(CaseReader):
                 "INSERT INTO errors (entry, evidence_id, location, message) VALUES (?, ?, ?, ?)",
                 (entry_id, evidence_id, location, to_db(message)),
             )
-
-    def pending_order(self) -> list[tuple[int, int, tuple[str, ...]]]:
-        """``(id, size, flags)`` of every pending entry, largest first (then walk order): small
-        enough to hold for millions of entries, unlike the entries themselves."""
-        rows = self._conn.execute(
-            "SELECT id, size, flags FROM entries WHERE state = 0 ORDER BY size DESC, id"
-        ).fetchall()
-        return [(r["id"], r["size"], tuple(json.loads(r["flags"]))) for r in rows]
-
-    def read_order(self, small: int, unread: Iterable[str] = ()) -> tuple[array[int], array[int]]:
-        """The pending entries as two arrays of ids: those to read, in the order to read them, and
-        those whose content must not be read (any of the ``unread`` flags, see the pipeline).
-
-        Entries over ``small`` bytes come first, largest first (the long jobs start early and
-        the short ones fill the gaps); then the small ones in disk order as far as the listing
-        knows it: by file system, then meta address (inode, MFT entry), which file systems
-        allocate roughly in step with their data and whose metadata blocks TSK then reads in
-        sequence. Folder files carry their inode number too. Arrays, not lists of tuples: two
-        integers' worth of memory per file, for millions of files."""
-        to_read, unreadable = array("q"), array("q")
-        flags = sorted(set(unread))
-        skip = " OR ".join("flags LIKE ?" for _ in flags) or "0"
-        rows = self._conn.execute(
-            f"SELECT id, {skip} FROM entries WHERE state = 0"
-            " ORDER BY CASE WHEN size > ? THEN size ELSE -1 END DESC, evidence_id,"
-            " json_extract(ref, '$.volume_offset'), json_extract(ref, '$.volume_index'),"
-            " json_extract(ref, '$.inode'), id",
-            (*(f'%"{flag}"%' for flag in flags), small),
-        )
-        for entry_id, flagged in rows:
-            (unreadable if flagged else to_read).append(entry_id)
-        return to_read, unreadable
-
-    def entries_by_id(self, ids: Sequence[int]) -> list[tuple[int, Entry]]:
-        """The entries with these ids, in the order given (read back in batches by the pipeline)."""
-        cols = ", ".join(ENTRY_COLUMNS)
-        found: dict[int, Entry] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            for r in self._conn.execute(f"SELECT id, {cols} FROM entries WHERE id IN ({marks})", chunk):
-                found[r["id"]] = row_entry(r)
-        return [(i, found[i]) for i in ids if i in found]
-
-    def refs_by_id(self, ids: Sequence[int]) -> list[tuple[int, int, EntryRef]]:
-        """``(id, size, ref)`` of these entries in the order given: all a work item needs, read
-        without building whole entries."""
-        return [(i, size, ref_from_json(text)) for i, size, text in self.ref_texts_by_id(ids)]
-
-    def ref_texts_by_id(self, ids: Sequence[int]) -> list[tuple[int, int, str]]:
-        """``(id, size, ref as stored JSON)`` of these entries in the order given: small files'
-        references go to the workers as this text, decoded there (see ``HashBatch``)."""
-        found: dict[int, tuple[int, int, str]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            for r in self._conn.execute(f"SELECT id, size, ref FROM entries WHERE id IN ({marks})", chunk):
-                found[r[0]] = (r[0], r[1], r[2])
-        return [found[i] for i in ids if i in found]
 
     def drop_pending_members(self) -> int:
         """Delete pending archive members and return how many (for a resume). Members are added
