@@ -63,6 +63,11 @@ def security_for(ca: str | None, cert: str | None, key: str | None) -> Any:
 class DaskScheduler:
     """Runs work items on the Dask cluster whose scheduler is at ``address``."""
 
+    #: Small-file batches 8 times the local pool's (512 files, 1.6 s of work at most): a Dask
+    #: task's round trip costs ~4 ms, and 20,000 small files in 64-file batches spent a third of
+    #: the scan on them (benchmarks/cluster.py: 1.51x the pool; with 8x, see docs/scaling.md).
+    batch_scale = 8
+
     def __init__(self, address: str, security: Any = None) -> None:
         self.address = address
         self._security = security

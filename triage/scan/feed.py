@@ -59,8 +59,10 @@ class Feed:
         media: Sequence[Evidence],
         options: ScanOptions,
         carving: Iterable[WorkItem] = (),
+        scale: int = 1,
     ) -> None:
         self._store = store
+        self._scale = max(1, scale)  # the scheduler's batch_scale: longer batches where items cost more
         self._options = options
         self._retries: deque[int] = deque()
         self._per_file = BATCH_SECONDS / 4  # seconds per small file, until batches say otherwise
@@ -112,7 +114,8 @@ class Feed:
             self._per_file = 0.7 * self._per_file + 0.3 * (seconds / files)
 
     def _batch_files(self) -> int:
-        return max(1, min(BATCH_FILES, int(BATCH_SECONDS / max(self._per_file, 1e-6))))
+        k = self._scale
+        return max(1, min(BATCH_FILES * k, int(BATCH_SECONDS * k / max(self._per_file, 1e-6))))
 
     def _job(self, ref: EntryRef, timeout: float) -> HashJob:
         o = self._options
@@ -142,7 +145,7 @@ class Feed:
                     continue
                 batch.append((entry_id, size, text))
                 batch_bytes += size
-                if len(batch) >= self._batch_files() or batch_bytes >= BATCH_BYTES:
+                if len(batch) >= self._batch_files() or batch_bytes >= BATCH_BYTES * self._scale:
                     yield self._batch(batch)
                     batch, batch_bytes = [], 0
         if batch:

@@ -313,7 +313,7 @@ def _collect(
     store, options, index, progress = run.store, run.options, run.index, run.progress
     stored = {ev.info.evidence_id: ev for ev in run.opened}
     last_commit = time.monotonic()
-    feed = Feed(store, to_read, run.media, options, carving)
+    feed = Feed(store, to_read, run.media, options, carving, run.scheduler.batch_scale)
     for key, value in run.scheduler.run(HASH_TASK, feed, options.jobs):
         kind = key[0]
         if kind == "medium":

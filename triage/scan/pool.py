@@ -221,6 +221,8 @@ class LocalScheduler:
     """The embedded pool as a :class:`~triage.scan.scheduler.Scheduler`: the default, needing no
     server."""
 
+    batch_scale = 1
+
     def warm_up(self) -> None:
         warm_up()
 

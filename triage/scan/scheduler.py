@@ -43,6 +43,11 @@ class WorkerFailure:
 class Scheduler(Protocol):
     """Runs work items somewhere; see the module docstring for the contract."""
 
+    #: How many times longer than the local pool's the small-file batches should be: an item's
+    #: round trip through a remote scheduler costs milliseconds (Dask: ~4 ms, measured in
+    #: benchmarks/cluster.py) where a local pipe costs ~50 us, so fewer, longer items pay.
+    batch_scale: int
+
     def warm_up(self) -> None:
         """Get ready early (start processes, connect), while the parent lists the evidence."""
 
