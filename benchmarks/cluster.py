@@ -130,20 +130,22 @@ def round_trips(scheduler: object, items: int) -> float:
 STORAGE_MB_S = 1000.0
 CORES = 8
 DASK_ITEMS_S = 1000.0
+#: Small files per Dask item at most: feed.BATCH_FILES x DaskScheduler.batch_scale.
+DASK_BATCH = 64 * 8
 
 
 def project(per_picture: float, per_small: float, absorb: float) -> list[tuple[int, float, float, str]]:
     """SIMULATED throughput for ``machines`` of :data:`CORES` cores: each core hashes at the
     measured per-file cost; a scan is capped by the storage (4 MB per picture, 3 KB per small
-    file), by the scheduler's items per second (a picture per item; 64 small files per batch) and
-    by the client's store (``absorb`` results/s)."""
+    file), by the scheduler's items per second (a picture per item; up to :data:`DASK_BATCH`
+    small files per batch) and by the client's store (``absorb`` results/s)."""
     rows = []
     for machines in (1, 2, 10, 100):
         cores = machines * CORES
         caps = {
             "workers": (cores / per_picture, cores / per_small),
             "storage": (STORAGE_MB_S / 4.0, STORAGE_MB_S * 1000 / 3.0),
-            "scheduler": (DASK_ITEMS_S, DASK_ITEMS_S * 64),
+            "scheduler": (DASK_ITEMS_S, DASK_ITEMS_S * DASK_BATCH),
             "client store": (absorb, absorb),
         }
         pictures = min(c[0] for c in caps.values())
