@@ -81,6 +81,22 @@ def test_seed_from_a_hash_only_set(evidence):
     jsonschema.validate(report, SCHEMA)
 
 
+def test_threads_find_the_same_matches_in_the_same_order(evidence):
+    """The derivative stage runs on threads (one per --jobs): the same matches, in the same
+    order, as on one thread. Uses the case the test above made."""
+    from triage.case.store import CaseStore
+    from triage.scan.derivatives import find_derivatives
+
+    case = evidence / "case"
+    if not case.exists():
+        pytest.skip("needs the case of test_seed_from_a_hash_only_set")
+    with CaseStore.open(case, read_only=True) as store:
+        seeds = store.seeds()
+        one = find_derivatives(case, seeds, set(), store.sha256_of, threads=1)
+        two = find_derivatives(case, seeds, set(), store.sha256_of, threads=2)
+    assert len(one) == 2 and one == two
+
+
 def test_no_derivatives_option(evidence):
     md5 = hashlib.md5((evidence / "seed.jpg").read_bytes()).hexdigest()
     known = evidence / "known2.csv"

@@ -362,7 +362,7 @@ def _derivatives(run: _Run) -> None:
     store = run.store
     name, started = stage_name(store, "derivatives"), now_utc()
     run.tick("derivatives")
-    run.progress.matches += search_case(store, run.index.reference_seeds())
+    run.progress.matches += search_case(store, run.index.reference_seeds(), run.options.jobs)
     store.stage(name, started, now_utc())
 
 
