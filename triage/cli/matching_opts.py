@@ -23,8 +23,8 @@ _NAMES = (
 #: On by default when its measured cost meets the target (docs/matching.md, benchmarks/derivatives.py).
 DERIVATIVES_DEFAULT = False
 DERIVATIVES_WHY = (
-    "Off by default: measured at 1.57x the time of the same scan without (target 1.5x; 200 "
-    "pictures, 5 seeds, 2 cores at rest; benchmarks/derivatives.py)."
+    "Off by default: measured at 1.52-1.57x the time of the same scan without (target 1.5x; "
+    "400 pictures, 5 seeds, 2 cores at rest; benchmarks/derivatives.py)."
 )
 _DEFAULT = ",".join(DecodePolicy.algorithms)
 
