@@ -1,6 +1,6 @@
 """Derivative search (issue #13): recall per edit, false positives over all pairs, and cost.
 
-    python benchmarks/derivatives.py --corpus /work/deriv-corpus [--jobs 2] [--cost-files 200]
+    python benchmarks/derivatives.py --corpus ../deriv-corpus [--jobs 2] [--cost-files 200]
         [--scale-seeds 1000] [--skip-cost]
 
 The corpus is made by ``benchmarks/derivative_corpus.py``: ``originals/*.jpg`` (the known
