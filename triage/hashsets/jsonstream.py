@@ -113,21 +113,12 @@ def records(
         return  # an empty file: the loader reports the empty set
     text.expect("{", "a JSON object '{'")
     found = False
-    if text.peek() == "}":
-        text.advance(text.pos + 1)
-    else:
-        while True:
-            if text.peek() != '"':
-                raise text.error("expected a member name in double quotes")
-            name = text.value("a member name")
-            text.expect(":", "':' after a member name")
-            if name == key:
-                found = True
-                yield from _array(text, key, nested, {} if outer is None else outer)
-            else:
-                meta[name] = text.value(f"the value of {name!r}")
-            if text.expect(",}", "',' or '}'") == "}":
-                break
+    for name in _members(text):
+        if name == key:
+            found = True
+            yield from _array(text, key, nested, {} if outer is None else outer)
+        else:
+            meta[name] = text.value(f"the value of {name!r}")
     if text.peek():
         raise text.error("expected the end of the JSON document")
     if not found:
@@ -159,23 +150,30 @@ def _container(text: _Text, nested: str, outer: dict[str, Any]) -> Iterator[tupl
     text.expect("{", "a JSON object '{'")
     members: dict[str, Any] = {}
     found = False
-    if text.peek() == "}":
-        text.advance(text.pos + 1)
-    else:
-        while True:
-            if text.peek() != '"':
-                raise text.error("expected a member name in double quotes")
-            name = text.value("a member name")
-            text.expect(":", "':' after a member name")
-            if name == nested and text.peek() == "[":
-                found = True
-                outer.clear()
-                outer.update(members)
-                yield from _array(text, nested)
-                outer.clear()
-            else:
-                members[name] = text.value(f"the value of {name!r}")
-            if text.expect(",}", "',' or '}'") == "}":
-                break
+    for name in _members(text):
+        if name == nested and text.peek() == "[":
+            found = True
+            outer.clear()
+            outer.update(members)
+            yield from _array(text, nested)
+            outer.clear()
+        else:
+            members[name] = text.value(f"the value of {name!r}")
     if not found:
         yield line, members
+
+
+def _members(text: _Text) -> Iterator[str]:
+    """The member names of the object whose ``{`` was just read, each followed by its ``:``;
+    the caller reads (or streams) each value before asking for the next name."""
+    if text.peek() == "}":
+        text.advance(text.pos + 1)
+        return
+    while True:
+        if text.peek() != '"':
+            raise text.error("expected a member name in double quotes")
+        name = text.value("a member name")
+        text.expect(":", "':' after a member name")
+        yield name
+        if text.expect(",}", "',' or '}'") == "}":
+            return
